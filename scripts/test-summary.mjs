@@ -11,7 +11,12 @@ try {
   console.error(`no test report at ${file}: ${e.message}`);
   process.exit(0);
 }
-const failedSuites = (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0);
-for (const s of failedSuites) console.error(`suite failed to run: ${s.name}: ${(s.message ?? '').split('\n')[0]}`);
+const failedSuites = (report.testResults ?? []).filter(
+  (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
+);
+for (const s of failedSuites)
+  console.error(`suite failed to run: ${s.name}: ${(s.message ?? '').split('\n')[0]}`);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-console.log(`${report.numPassedTests ?? 0} passed, ${(report.numFailedTests ?? 0) + failedSuites.length} failed, ${skipped} skipped`);
+console.log(
+  `${report.numPassedTests ?? 0} passed, ${(report.numFailedTests ?? 0) + failedSuites.length} failed, ${skipped} skipped`,
+);

@@ -4,7 +4,9 @@ import { pfkeyCommand } from './commands/pfkey.js';
 
 export function buildProgram(): Command {
   const program = new Command('mip6sec')
-    .description('Mobile IPv6 and IKEv2/IPsec together: run and measure the MIGRATE and MSRD interface designs')
+    .description(
+      'Mobile IPv6 and IKEv2/IPsec together: run and measure the MIGRATE and MSRD interface designs',
+    )
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
   pfkeyCommand(program);

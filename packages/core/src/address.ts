@@ -86,7 +86,11 @@ export function ipToBytes(text: string): Uint8Array {
 }
 
 /** Formats 4 or 16 bytes (at `offset` in `bytes`) as canonical text. */
-export function ipFromBytes(bytes: Uint8Array, offset = 0, family: Family = bytes.length - offset >= 16 ? 6 : 4): Ip {
+export function ipFromBytes(
+  bytes: Uint8Array,
+  offset = 0,
+  family: Family = bytes.length - offset >= 16 ? 6 : 4,
+): Ip {
   if (family === 4) {
     if (bytes.length - offset < 4) throw new AddressError('IPv4 address needs 4 bytes');
     return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;

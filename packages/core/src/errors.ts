@@ -13,12 +13,10 @@ export class Mip6secError extends Error {
 }
 
 /** A kernel command failed: `code` is the errno name the kernel returned (EINVAL, ENOENT, EEXIST, ESRCH, ...). */
-export class KernelError extends Mip6secError {
-}
+export class KernelError extends Mip6secError {}
 
 /** Wiring of plugins into a host failed (a missing provider, two providers for one token). */
-export class WiringError extends Mip6secError {
-}
+export class WiringError extends Mip6secError {}
 
 /** A text could not be parsed as an address, prefix or selector. */
 export class AddressError extends Mip6secError {

@@ -5,9 +5,9 @@
  * providers, so the kernel backend and the strategy are chosen by configuration, never by load order.
  */
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { Bus } from './events.js';
 import type { Clock } from './clock.js';
 import { WiringError } from './errors.js';
+import { Bus } from './events.js';
 import type { HostRole } from './strategy.js';
 import { BUS, CLOCK, HOST_INFO } from './tokens.js';
 
@@ -37,7 +37,11 @@ export interface HostOptions {
 }
 
 const tokenName = (t: InjectionToken<unknown>): string =>
-  typeof t === 'symbol' ? (t.description ?? String(t)) : typeof t === 'string' ? t : (t as { name?: string }).name ?? '?';
+  typeof t === 'symbol'
+    ? (t.description ?? String(t))
+    : typeof t === 'string'
+      ? t
+      : ((t as { name?: string }).name ?? '?');
 
 /** Checks the provide/require table of a plugin list; throws WiringError naming what is wrong. */
 export function checkPlugins(plugins: readonly Plugin[], preset: readonly InjectionToken<unknown>[]): void {
@@ -46,13 +50,15 @@ export function checkPlugins(plugins: readonly Plugin[], preset: readonly Inject
   for (const p of plugins) {
     for (const t of p.provides) {
       const other = providers.get(t);
-      if (other) throw new WiringError('EEXIST', `${tokenName(t)} is provided by both ${other} and ${p.name}`);
+      if (other)
+        throw new WiringError('EEXIST', `${tokenName(t)} is provided by both ${other} and ${p.name}`);
       providers.set(t, p.name);
     }
   }
   for (const p of plugins) {
     for (const t of p.requires) {
-      if (!providers.has(t)) throw new WiringError('ENOENT', `${p.name} requires ${tokenName(t)}, which no plugin provides`);
+      if (!providers.has(t))
+        throw new WiringError('ENOENT', `${p.name} requires ${tokenName(t)}, which no plugin provides`);
     }
   }
 }

@@ -7,7 +7,15 @@
  * interface is what daemons and strategies call.
  */
 import type { Ip } from './address.js';
-import type { Direction, IpsecLevel, IpsecMode, IpsecProto, PolicyData, PolicyId, SecurityPolicy } from './policy.js';
+import type {
+  Direction,
+  IpsecLevel,
+  IpsecMode,
+  IpsecProto,
+  PolicyData,
+  PolicyId,
+  SecurityPolicy,
+} from './policy.js';
 import type { SaData, SaId, SaUpdate, SecurityAssociation } from './sa.js';
 import type { Selector } from './selector.js';
 

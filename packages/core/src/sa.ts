@@ -15,11 +15,7 @@ export interface SaId {
 }
 
 /** Encryption transforms, named as in IKEv2/strongSwan. AEADs carry their salt at the end of the key. */
-export type EncAlgorithm =
-  | 'null'
-  | 'aes-cbc'
-  | 'aes-gcm-16'
-  | 'chacha20-poly1305';
+export type EncAlgorithm = 'null' | 'aes-cbc' | 'aes-gcm-16' | 'chacha20-poly1305';
 /** Integrity transforms with the IPsec truncations (RFC 2404, 4868, 3566). */
 export type IntegAlgorithm =
   | 'none'

@@ -4,9 +4,9 @@
  * not change a line of mip6, ike or the kernel.
  */
 import type { Endpoint, Ip } from './address.js';
+import type { Clock } from './clock.js';
 import type { Bus, KernelAcquire } from './events.js';
 import type { KernelBackend } from './kernel.js';
-import type { Clock } from './clock.js';
 import type { Direction, IpsecRequest, MsrdRef } from './policy.js';
 import type { Selector } from './selector.js';
 
@@ -50,7 +50,11 @@ export interface IkeSaInfo {
 export interface KeyManager {
   ikeSas(): readonly IkeSaInfo[];
   /** Moves IKE_SAs with `peer` from `oldLocal` to `newLocal` (and the remote), without rekeying. */
-  updateAddresses(match: { local?: Ip; remote: Ip }, to: { local: Ip; remote: Ip }, cause: 'migrate' | 'msrd'): Promise<number>;
+  updateAddresses(
+    match: { local?: Ip; remote: Ip },
+    to: { local: Ip; remote: Ip },
+    cause: 'migrate' | 'msrd',
+  ): Promise<number>;
   /** Deletes IKE_SAs and CHILD_SAs with `peer` and negotiates them again from `local` (no interface). */
   reestablish(peer: Ip, local: Ip): Promise<void>;
   /** Addresses IKE will use for a policy's next negotiation (its SPD image hint), for invariants. */

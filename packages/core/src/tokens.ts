@@ -2,13 +2,13 @@
  * Injection tokens. `Symbol.for` with a namespaced key, so two installed copies of core still agree.
  */
 import type { InjectionToken } from 'tsyringe';
-import type { Bus } from './events.js';
 import type { Clock } from './clock.js';
 import type { CryptoProvider } from './crypto.js';
+import type { Bus } from './events.js';
+import type { HostInfo } from './host.js';
 import type { KernelBackend } from './kernel.js';
 import type { AddressResolver, KeyManager, MobilityStrategy } from './strategy.js';
 import type { IpLayer, Transport } from './transport.js';
-import type { HostInfo } from './host.js';
 
 const token = <T>(name: string): InjectionToken<T> => Symbol.for(`@mip6sec/core:${name}`);
 

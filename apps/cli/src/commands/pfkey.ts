@@ -1,10 +1,13 @@
 /** `mip6sec pfkey decode|encode`: PF_KEY v2 bytes to JSON and back. */
-import type { Command } from 'commander';
+
 import { decode, encode, fromJson, toJson } from '@mip6sec/pfkey-codec';
+import type { Command } from 'commander';
 import { argOrStdin, parseHex, parseJson, run, stringify, toHex } from '../io.js';
 
 export function pfkeyCommand(program: Command): void {
-  const pfkey = program.command('pfkey').description('PF_KEY v2 messages (RFC 2367 + Linux extensions, MIGRATE, SADB_X_EXT_REF)');
+  const pfkey = program
+    .command('pfkey')
+    .description('PF_KEY v2 messages (RFC 2367 + Linux extensions, MIGRATE, SADB_X_EXT_REF)');
   pfkey
     .command('decode')
     .argument('[hex]', 'the message as hex (whitespace and 0x allowed); stdin when absent')
@@ -21,7 +24,10 @@ export function pfkeyCommand(program: Command): void {
     .command('encode')
     .argument('[json]', 'the message as JSON in the form decode prints; stdin when absent')
     .description('encode JSON (as printed by decode) into PF_KEY v2 bytes, printed as hex')
-    .addHelpText('after', '\nExample:\n  $ mip6sec pfkey decode $HEX | mip6sec pfkey encode   # prints $HEX again\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ mip6sec pfkey decode $HEX | mip6sec pfkey encode   # prints $HEX again\n',
+    )
     .action((json: string | undefined) =>
       run(() => {
         const msg = fromJson(parseJson(argOrStdin(json)));

@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * Shared vitest suites: every KernelBackend and every MobilityStrategy passes the same scenarios
+ */
+export {};

@@ -1,0 +1,4 @@
+import { describeProvider } from './describe-provider.test-util.js';
+import { PortableCryptoProvider } from './portable.js';
+
+describeProvider(new PortableCryptoProvider());

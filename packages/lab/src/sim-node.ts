@@ -1,0 +1,189 @@
+/**
+ * A host's attachment to the simulated network: its IP layer (outbound packets go through the
+ * kernel's IPsec output processing, inbound ones through its input processing) and its UDP sockets,
+ * which IKE uses. This is the lab's implementation of the core IpLayer and Transport contracts.
+ */
+import {
+  type AttachmentEvent,
+  canonicalIp,
+  type Datagram,
+  type DatagramSocket,
+  type Endpoint,
+  type InboundIpPacket,
+  type Ip,
+  type IpLayer,
+  KernelError,
+  type OutboundIpPacket,
+  type Transport,
+} from '@mip6sec/core';
+import { filter, type Observable, Subject } from 'rxjs';
+import type { Network, NetworkNode } from './network.js';
+import { decodeUdp, encodeUdp } from './udp.js';
+
+/** What the lab needs of a kernel's datapath (kernel-sim provides it). */
+export interface Datapath {
+  output(packet: OutboundIpPacket):
+    | { kind: 'send' | 'bypass'; bytes: Uint8Array }
+    | { kind: 'acquire' }
+    | { kind: 'discard'; reason: string };
+  input(bytes: Uint8Array):
+    | { kind: 'deliver'; packet: InboundIpPacket }
+    | { kind: 'forward'; bytes: Uint8Array }
+    | { kind: 'drop'; reason: string; code?: string };
+}
+
+export interface NodeCounters {
+  sent: number;
+  received: number;
+  acquires: number;
+  discards: number;
+  drops: Record<string, number>;
+}
+
+export class SimNode implements NetworkNode, IpLayer, Transport {
+  private readonly inbound = new Subject<InboundIpPacket>();
+  private readonly attachmentSubject = new Subject<AttachmentEvent>();
+  private readonly sockets = new Map<string, Subject<Datagram>>();
+  private readonly addrs = new Map<Ip, string>();
+  private datapathRef: Datapath | undefined;
+  /** Packets the kernel hands back for forwarding (the HA relaying for a home address). */
+  forwarder: ((bytes: Uint8Array) => void) | undefined;
+  readonly counters: NodeCounters = { sent: 0, received: 0, acquires: 0, discards: 0, drops: {} };
+  readonly attachments: Observable<AttachmentEvent> = this.attachmentSubject.asObservable();
+
+  constructor(
+    readonly name: string,
+    private readonly network: Network,
+  ) {}
+
+  set datapath(d: Datapath) {
+    this.datapathRef = d;
+  }
+
+  get datapath(): Datapath {
+    if (!this.datapathRef) throw new Error(`${this.name}: no datapath wired`);
+    return this.datapathRef;
+  }
+
+  // ---- addresses and movement ----
+
+  addresses(): readonly Ip[] {
+    return [...this.addrs.keys()];
+  }
+
+  /** Adds an interface address on a link, without announcing an attachment. */
+  addAddress(addr: Ip, link: string): void {
+    const a = canonicalIp(addr);
+    this.addrs.set(a, link);
+    this.network.attach(this, link, a);
+  }
+
+  removeAddress(addr: Ip): void {
+    const a = canonicalIp(addr);
+    this.addrs.delete(a);
+    this.network.detach(a);
+  }
+
+  /** Leaves every address of `oldLinks` and attaches to `link` with `coa`, then announces it. */
+  moveTo(link: string, coa: Ip, prefixLen = 64, keep: readonly Ip[] = []): void {
+    const keepSet = new Set(keep.map(canonicalIp));
+    for (const a of [...this.addrs.keys()]) if (!keepSet.has(a)) this.removeAddress(a);
+    this.addAddress(coa, link);
+    this.attachmentSubject.next({ coa: canonicalIp(coa), link, prefixLen });
+  }
+
+  // ---- IpLayer ----
+
+  async send(packet: OutboundIpPacket): Promise<void> {
+    const r = this.datapath.output(packet);
+    if (r.kind === 'send' || r.kind === 'bypass') {
+      this.counters.sent++;
+      this.network.transmit(this, r.bytes);
+      return;
+    }
+    if (r.kind === 'acquire') {
+      // As in Linux without larval queueing: the packet that raised the ACQUIRE is dropped.
+      this.counters.acquires++;
+      throw new KernelError('EAGAIN', `${this.name}: no SA yet for ${packet.src} -> ${packet.dst} (ACQUIRE raised)`);
+    }
+    this.counters.discards++;
+    throw new KernelError('EPERM', `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${r.reason}`);
+  }
+
+  receive(proto: number): Observable<InboundIpPacket> {
+    return this.inbound.pipe(filter((p) => p.proto === proto));
+  }
+
+  // ---- NetworkNode ----
+
+  deliver(bytes: Uint8Array): void {
+    const r = this.datapath.input(bytes);
+    if (r.kind === 'drop') {
+      this.counters.drops[r.reason] = (this.counters.drops[r.reason] ?? 0) + 1;
+      return;
+    }
+    if (r.kind === 'forward') {
+      this.forwarder?.(r.bytes);
+      return;
+    }
+    this.counters.received++;
+    const p = r.packet;
+    if (p.proto === 17) {
+      const udp = decodeUdp(p.payload);
+      if (udp) {
+        const sock = this.sockets.get(sockKey(p.dst, udp.dstPort)) ?? this.sockets.get(sockKey('*', udp.dstPort));
+        if (sock) {
+          sock.next({ src: { ip: p.src, port: udp.srcPort }, dst: { ip: p.dst, port: udp.dstPort }, data: udp.data });
+          return;
+        }
+      }
+    }
+    this.inbound.next(p);
+  }
+
+  /** Puts already-built bytes on the network from this node (forwarding, traffic generators). */
+  transmitRaw(bytes: Uint8Array): void {
+    this.counters.sent++;
+    this.network.transmit(this, bytes);
+  }
+
+  // ---- Transport ----
+
+  async bind(local: Endpoint): Promise<DatagramSocket> {
+    const any = local.ip === '::' || local.ip === '0.0.0.0';
+    const key = sockKey(any ? '*' : canonicalIp(local.ip), local.port);
+    if (this.sockets.has(key)) throw new KernelError('EADDRINUSE', `${this.name}: ${key} is in use`);
+    const subject = new Subject<Datagram>();
+    this.sockets.set(key, subject);
+    const node = this;
+    return {
+      local,
+      messages: subject.asObservable(),
+      send(to: Endpoint, data: Uint8Array, from?: Ip): void {
+        const src = from ?? (any ? node.pickSource(to.ip) : local.ip);
+        const payload = encodeUdp(src, to.ip, { srcPort: local.port, dstPort: to.port, data });
+        // IKE's own packets bypass IPsec, as the socket policy of a real key manager makes them.
+        node.send({ src, dst: to.ip, proto: 17, payload, bypass: true }).catch(() => {
+          node.counters.discards++;
+        });
+      },
+      close(): void {
+        subject.complete();
+        node.sockets.delete(key);
+      },
+    };
+  }
+
+  /** A source address of the same family as `dst`: the most recently added (the current CoA). */
+  pickSource(dst: Ip): Ip {
+    const v6 = dst.includes(':');
+    const all = [...this.addrs.keys()].filter((a) => a.includes(':') === v6);
+    const a = all[all.length - 1];
+    if (!a) throw new KernelError('EADDRNOTAVAIL', `${this.name}: no address to reach ${dst}`);
+    return a;
+  }
+}
+
+function sockKey(ip: string, port: number): string {
+  return `${ip}#${port}`;
+}
