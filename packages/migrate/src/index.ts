@@ -1,5 +1,30 @@
 /**
  * @packageDocumentation
- * The MIGRATE interface design (draft-ebalard-mext-pfkey-enhanced-migrate) as a MobilityStrategy
+ * The MIGRATE interface design (draft-ebalard-mext-pfkey-enhanced-migrate) as a MobilityStrategy:
+ * SADB_X_MIGRATE with kmaddress before each BU (MN) and on each accepted CoA change (HA), a resolver
+ * fed by the kernel's MIGRATE broadcasts, and a bounded, idempotent reconciliation for lost MIGRATEs.
+ *
+ * @example
+ * ```ts
+ * import { migrateStrategy } from '@mip6sec/migrate';
+ * const plugins = [simKernel(), migrateStrategy({ reconcile: true })];
+ * ```
  */
-export {};
+export {
+  type BindingKey,
+  isTunnelToHa,
+  mnEndpoint,
+  policiesOfBinding,
+} from './binding-policies.js';
+export { KmaddressImage } from './kmaddress-image.js';
+export {
+  type BindingState,
+  buildMigrates,
+  kmaddressFor,
+  MIGRATE_MAX_PAIRS,
+  type MoveSpec,
+  planRepairs,
+} from './migrate-builder.js';
+export { migrateStrategy } from './plugin.js';
+export { planSaRepairs, type SaRepair, type SaRepairScope } from './sa-repair.js';
+export { MigrateStrategy, type MigrateStrategyOptions, type WriteOutcome } from './strategy.js';

@@ -444,7 +444,8 @@ export function ipv6PacketFromJson(json: unknown): Ipv6Packet {
 
 /**
  * `mh decode`: bytes that start with an IPv6 header (version nibble 6) decode as a whole packet,
- * anything else as a bare Mobility Header.
+ * anything else as a bare Mobility Header. (A bare MH whose Payload Proto is 96..111 would be
+ * taken for a packet; no protocol in use has those numbers, and RFC 6275 wants 59 there.)
  */
 export function decodeToJson(bytes: Uint8Array): JsonObject {
   return looksLikeIpv6(bytes) ? ipv6PacketToJson(decodeIpv6Packet(bytes)) : mhToJson(decodeMh(bytes));
@@ -452,6 +453,14 @@ export function decodeToJson(bytes: Uint8Array): JsonObject {
 
 /** `mh encode`: a document with an `ipv6` key encodes as a packet, anything else as a bare Mobility Header. */
 export function encodeFromJson(json: unknown): Uint8Array {
-  if (typeof json === 'object' && json !== null && 'ipv6' in json) return encodeIpv6Packet(ipv6PacketFromJson(json));
-  return encodeMh(mhFromJson(json));
+  if (typeof json !== 'object' || json === null || !('ipv6' in json)) return encodeMh(mhFromJson(json));
+  const packet = ipv6PacketFromJson(json);
+  try {
+    return encodeIpv6Packet(packet);
+  } catch (err) {
+    // The packet model calls the fixed header `header`; the JSON form calls it `ipv6`.
+    const r = err as { path?: string; reason?: string };
+    if (r.path?.startsWith('$.header') && r.reason !== undefined) failPath(`$.ipv6${r.path.slice(8)}`, r.reason);
+    throw err;
+  }
 }

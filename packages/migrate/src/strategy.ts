@@ -1,0 +1,330 @@
+/**
+ * The MIGRATE interface design (draft-ebalard-mext-pfkey-enhanced-migrate): the MIPv6 side tells
+ * the kernel, and through its broadcast the key manager, where the MN's SAs and IKE_SA now live.
+ *
+ * - MN: immediately before each BU that changes the CoA (holding `mip6.binding-sending`), one
+ *   SADB_X_MIGRATE per policy of the binding with kmaddress (CoA, HA). The first BU from a foreign
+ *   link is the bootstrap case (HoA -> CoA), return home is CoA -> HoA; a refresh with the same CoA
+ *   writes nothing.
+ * - HA: on accepting a BU that changes the CoA (holding `mip6.binding-accepted`) and on deleting a
+ *   binding, the same for that MN's policies with kmaddress (HA, CoA).
+ * - The resolver answers IKE from the kmaddress the kernel broadcast for the policy (or reqid).
+ * - Beyond the draft: a reconciliation compares the binding list/cache with the SPD and SAD dumps
+ *   and re-issues what is missing, bounded and idempotent.
+ */
+import type {
+  AddressRequest,
+  AddressResolver,
+  Bus,
+  BusEvent,
+  HostRole,
+  Ip,
+  KernelBackend,
+  KeyManager,
+  MigrateRequest,
+  MobilityStrategy,
+  ResolvedAddresses,
+  StrategyContext,
+  TimerHandle,
+} from '@mip6sec/core';
+import { KernelError, Mip6secError } from '@mip6sec/core';
+import type { Subscription } from 'rxjs';
+import { KmaddressImage } from './kmaddress-image.js';
+import { type BindingState, buildMigrates, planRepairs } from './migrate-builder.js';
+import { RetrySchedule } from './retry-schedule.js';
+import { planSaRepairs } from './sa-repair.js';
+import { SerialQueue } from './serial-queue.js';
+
+export interface MigrateStrategyOptions {
+  /** Run the reconciliation after each binding event and periodically (default true). */
+  readonly reconcile?: boolean;
+  /** Period of the background reconciliation in ms; 0 turns the periodic pass off (default 10000). */
+  readonly reconcileIntervalMs?: number;
+  /** Failed passes in a row before a binding is left alone until its next event (default 5). */
+  readonly maxAttempts?: number;
+  /** Delay before the first retry of a failed pass, doubled each time (default 100 ms). */
+  readonly backoffMs?: number;
+  /** Upper bound of the retry delay (default 5000 ms). */
+  readonly maxBackoffMs?: number;
+  /**
+   * Test seam: return true to lose this MIGRATE on its way to the kernel. A PF_KEY MIGRATE that
+   * succeeds gets no reply, so the writer cannot tell a lost one from a successful one; the lab
+   * uses this to show what reconciliation is for.
+   */
+  readonly dropMigrate?: (req: MigrateRequest) => boolean;
+}
+
+/** What happened to one MIGRATE. */
+export type WriteOutcome = 'applied' | 'lost' | 'stale' | 'error';
+
+interface TrackedBinding extends BindingState {
+  /** Addresses the binding's SAs were bound to before; SA repair only moves SAs from these. */
+  readonly previous: Set<Ip>;
+}
+
+const COUNTERS = [
+  'migratesWritten',
+  'migratesApplied',
+  'migratesLost',
+  'migratesStale',
+  'migrateErrors',
+  'reconciliations',
+  'reconcileMigrates',
+  'saRepairs',
+  'reconcileGaveUp',
+  'errors',
+] as const;
+type Counter = (typeof COUNTERS)[number];
+
+class MigrateResolver implements AddressResolver {
+  constructor(
+    private readonly image: KmaddressImage,
+    private readonly keyManager: () => KeyManager | undefined,
+  ) {}
+
+  resolve(req: AddressRequest): ResolvedAddresses | undefined {
+    const policy = req.policy ?? req.acquire?.policy;
+    const byPolicy = policy ? this.image.forPolicy(policy) : undefined;
+    if (byPolicy) return { local: byPolicy.local, remote: byPolicy.remote };
+    const reqids = [req.reqid, ...(req.templates ?? []), ...(req.acquire?.templates ?? [])].map((r) =>
+      typeof r === 'object' ? r.reqid : r,
+    );
+    for (const reqid of reqids) {
+      const km = reqid ? this.image.forReqid(reqid) : undefined;
+      if (km) return { local: km.local, remote: km.remote };
+    }
+    // The IKE daemon keeps the same kmaddress image; ask it before falling back to the template.
+    return policy ? this.keyManager()?.hintFor(policy) : undefined;
+  }
+}
+
+export class MigrateStrategy implements MobilityStrategy {
+  readonly name = 'migrate';
+  readonly updatesInPlace = true;
+  readonly resolver: AddressResolver;
+
+  private readonly opts: Required<Omit<MigrateStrategyOptions, 'dropMigrate'>> &
+    Pick<MigrateStrategyOptions, 'dropMigrate'>;
+  private readonly image = new KmaddressImage();
+  private readonly queue = new SerialQueue();
+  private readonly bindings = new Map<Ip, TrackedBinding>();
+  private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+  private ctx?: StrategyContext;
+  private subs: Subscription[] = [];
+  private retries?: RetrySchedule;
+  private periodic?: TimerHandle;
+
+  constructor(options: MigrateStrategyOptions = {}) {
+    this.opts = {
+      reconcile: options.reconcile ?? true,
+      reconcileIntervalMs: options.reconcileIntervalMs ?? 10_000,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      backoffMs: Math.max(1, options.backoffMs ?? 100),
+      maxBackoffMs: options.maxBackoffMs ?? 5_000,
+      dropMigrate: options.dropMigrate,
+    };
+    this.resolver = new MigrateResolver(this.image, () => this.ctx?.keyManager);
+  }
+
+  start(ctx: StrategyContext): void {
+    if (this.ctx) throw new Mip6secError('EBUSY', 'migrate strategy already started');
+    this.ctx = ctx;
+    const { bus } = ctx;
+    this.subs.push(bus.on('kernel.migrate').subscribe((e) => this.image.learn(e)));
+    if (ctx.role === 'mn') {
+      this.subs.push(
+        bus.on('mip6.binding-sending').subscribe((e) => {
+          e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.coa));
+        }),
+        bus.on('mip6.binding-acknowledged').subscribe((e) => {
+          if (this.bindings.has(e.hoa)) this.triggerReconcile(e.hoa);
+        }),
+      );
+    } else if (ctx.role === 'ha') {
+      this.subs.push(
+        bus.on('mip6.binding-accepted').subscribe((e) => {
+          e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.coa));
+        }),
+        bus.on('mip6.binding-deleted').subscribe((e) => {
+          void this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.hoa);
+        }),
+      );
+    }
+    if (this.opts.reconcile) {
+      this.retries = new RetrySchedule(ctx.clock, this.opts, (hoa) => this.triggerReconcile(hoa, false));
+      this.schedulePeriodic();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    this.periodic?.cancel();
+    this.periodic = undefined;
+    this.retries?.cancelAll();
+    await this.queue.idle();
+    this.ctx = undefined;
+  }
+
+  metrics(): Readonly<Record<string, number>> {
+    return { ...this.counters, bindings: this.bindings.size, kmaddressHints: this.image.size };
+  }
+
+  /** Resolves when every MIGRATE and reconciliation pass submitted so far has finished (for tests and the lab). */
+  whenIdle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** One reconciliation pass over every tracked binding, now; resolves true when all are consistent. */
+  async reconcileNow(): Promise<boolean> {
+    const results = await Promise.all([...this.bindings.keys()].map((hoa) => this.enqueuePass(hoa)));
+    return results.every(Boolean);
+  }
+
+  // ---- binding events ----
+
+  private move(
+    bus: Bus,
+    event: BusEvent,
+    hoa: Ip,
+    ha: Ip,
+    previous: Ip,
+    to: Ip,
+  ): Promise<void> {
+    const work = this.queue
+      .run(async () => {
+        const known = this.bindings.get(hoa);
+        // The daemon's own belief of where the SAs are, as UMIP keeps it; the event's view otherwise.
+        const from = known?.coa ?? previous;
+        const prev = known?.previous ?? new Set<Ip>([hoa]);
+        remember(prev, from, hoa);
+        this.bindings.set(hoa, { hoa, ha, coa: to, previous: prev });
+        if (from === to) return;
+        const kernel = this.kernel();
+        const reqs = buildMigrates(await kernel.dumpPolicies(), { role: this.role(), hoa, ha, from, to });
+        for (const req of reqs) await this.write(req);
+      })
+      .catch((err: unknown) => {
+        this.counters.errors++;
+        bus.reportError(event, err);
+      });
+    if (this.opts.reconcile) void work.then(() => this.triggerReconcile(hoa));
+    return work;
+  }
+
+  /** Hands one MIGRATE to the kernel; never throws. */
+  private async write(req: MigrateRequest): Promise<WriteOutcome> {
+    this.counters.migratesWritten++;
+    if (this.opts.dropMigrate?.(req)) {
+      this.counters.migratesLost++;
+      return 'lost';
+    }
+    try {
+      await this.kernel().migrate(req);
+      this.counters.migratesApplied++;
+      return 'applied';
+    } catch (err) {
+      // ENODATA: no template had the old pair (already migrated); ENOENT: the policy is gone.
+      // Both leave nothing to do, which is why UMIP ignores ENOENT.
+      if (err instanceof KernelError && (err.code === 'ENODATA' || err.code === 'ENOENT')) {
+        this.counters.migratesStale++;
+        return 'stale';
+      }
+      this.counters.migrateErrors++;
+      return 'error';
+    }
+  }
+
+  // ---- reconciliation ----
+
+  private triggerReconcile(hoa: Ip, fresh = true): void {
+    if (!this.opts.reconcile || !this.ctx) return;
+    if (fresh) this.retries?.reset(hoa);
+    void this.enqueuePass(hoa);
+  }
+
+  private enqueuePass(hoa: Ip): Promise<boolean> {
+    return this.queue.run(async () => {
+      const b = this.bindings.get(hoa);
+      if (!b || !this.ctx) return true;
+      let ok: boolean;
+      try {
+        ok = await this.reconcileBinding(b);
+      } catch {
+        this.counters.errors++;
+        ok = false;
+      }
+      if (ok) this.retries?.succeeded(hoa);
+      else if (this.retries?.failed(hoa) === 'gave-up') this.counters.reconcileGaveUp++;
+      return ok;
+    });
+  }
+
+  /** Brings one binding's SPD entries, SAs and kmaddress hints to its CoA; true when nothing is left. */
+  private async reconcileBinding(b: TrackedBinding): Promise<boolean> {
+    this.counters.reconciliations++;
+    const kernel = this.kernel();
+    const role = this.role();
+    let policies = await kernel.dumpPolicies();
+    const migrates = planRepairs(policies, this.image, b, role);
+    for (const req of migrates) {
+      this.counters.reconcileMigrates++;
+      await this.write(req);
+    }
+    if (migrates.length > 0) {
+      // Let the kernel's MIGRATE broadcasts reach the image before checking the result.
+      await yieldToEventLoop();
+      policies = await kernel.dumpPolicies();
+    }
+    const scope = { ...b, previous: b.previous };
+    const fixes = planSaRepairs(policies, await kernel.dumpSas(), scope);
+    for (const fix of fixes) {
+      try {
+        await kernel.updateSa(fix.id, fix.update);
+        this.counters.saRepairs++;
+      } catch {
+        this.counters.errors++;
+      }
+    }
+    if (migrates.length === 0 && fixes.length === 0) return true;
+    const after = await kernel.dumpPolicies();
+    return (
+      planRepairs(after, this.image, b, role).length === 0 &&
+      planSaRepairs(after, await kernel.dumpSas(), scope).length === 0
+    );
+  }
+
+  private schedulePeriodic(): void {
+    const ctx = this.ctx;
+    if (!ctx || this.opts.reconcileIntervalMs <= 0) return;
+    this.periodic = ctx.clock.setTimeout(() => {
+      for (const hoa of this.bindings.keys()) if (!this.retries?.busy(hoa)) void this.enqueuePass(hoa);
+      this.schedulePeriodic();
+    }, this.opts.reconcileIntervalMs);
+  }
+
+  private kernel(): KernelBackend {
+    if (!this.ctx) throw new Mip6secError('ESRCH', 'migrate strategy is not started');
+    return this.ctx.kernel;
+  }
+
+  private role(): HostRole {
+    return this.ctx?.role ?? 'mn';
+  }
+}
+
+/** Earlier addresses kept per binding: enough to catch SAs a late install left behind, bounded. */
+const PREVIOUS_KEPT = 16;
+
+function remember(set: Set<Ip>, ip: Ip, hoa: Ip): void {
+  set.delete(ip);
+  set.add(ip);
+  for (const old of set) {
+    if (set.size <= PREVIOUS_KEPT) break;
+    if (old !== hoa) set.delete(old);
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
