@@ -84,6 +84,10 @@ export class IkeSa {
   mobike = false;
   peerAdditionalAddresses: string[] = [];
   assignedHome: AssignedHome | undefined;
+  /** Responder: the home address it assigned to the peer (what `dynamic` means for the peer's side). */
+  peerHome: string | undefined;
+  /** An IKE SA rekey of ours is in flight. */
+  rekeyingIke = false;
   ref: MsrdRef | undefined;
   readonly createdAt: number;
   establishedAt: number | undefined;
@@ -96,6 +100,8 @@ export class IkeSa {
   peerRekey: RekeyRecord<IkeSa> | undefined;
   /** The SA this one replaced by a rekey. */
   rekeyOf: IkeSa | undefined;
+  /** Key of a responder SA in the daemon's IKE_SA_INIT table. */
+  initKey: string | undefined;
   /** Why the SA went away, once it did. */
   deleteReason: string | undefined;
 

@@ -48,6 +48,8 @@ import {
   IPSEC_POLICY_IPSEC,
   IPSEC_POLICY_NONE,
   type IpsecRequest as PfkeyRequest,
+  type PfkeyExtension,
+  type PfkeyMessage,
   type PolicyExt,
   type RefExt,
   SADB_EXT_ADDRESS_DST,
@@ -63,6 +65,15 @@ import {
 import { fail } from './errors.js';
 
 export type SaProto = 'esp' | 'ah';
+
+/**
+ * The first extension of a type, typed by the caller. (The codec's getExtension resolves to `never` for
+ * records that serve several types, such as the address, key and lifetime extensions.)
+ */
+export function extOf<E extends PfkeyExtension>(msg: Pick<PfkeyMessage, 'extensions'>, type: number): E | undefined {
+  for (const e of msg.extensions) if (e.type === type) return e as E;
+  return undefined;
+}
 
 export function ipOf(sa: Sockaddr): Ip {
   return ipFromBytes(sa.addr, 0, sa.family === AF_INET ? 4 : 6);

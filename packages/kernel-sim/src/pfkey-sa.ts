@@ -52,7 +52,7 @@ import {
   SADB_X_SAFLAGS_ESN,
 } from './algorithms.js';
 import { fail } from './errors.js';
-import { endpointExts, ipOf, modeNumber, modeOf, protoOfSatype, type SaProto, sockaddrOf } from './pfkey-convert.js';
+import { endpointExts, extOf, ipOf, modeNumber, modeOf, protoOfSatype, type SaProto, sockaddrOf } from './pfkey-convert.js';
 import { MAX_REPLAY_WINDOW } from './replay-window.js';
 
 /** The simulation's replay-window extension type (see the module comment). */
@@ -126,16 +126,16 @@ export interface ParsedSa {
  */
 export function saFromMessage(msg: PfkeyMessage): ParsedSa {
   const sa = getExtension(msg, SADB_EXT_SA);
-  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
-  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST);
+  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
+  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
   if (!sa || !src || !dst) fail('EINVAL', 'an SA message needs SA, ADDRESS_SRC and ADDRESS_DST');
   const proto = protoOfSatype(msg.satype);
   if (!proto) fail('EINVAL', `satype ${msg.satype} is not ESP or AH`);
   if (sa.spi === 0) fail('EINVAL', 'SPI 0 is reserved (RFC 4303 section 2.1)');
   const integ = integById(sa.auth);
   if (integ === undefined) fail('ENOSYS', `authentication algorithm ${sa.auth} is not supported`);
-  const keyA = getExtension(msg, SADB_EXT_KEY_AUTH);
-  const keyE = getExtension(msg, SADB_EXT_KEY_ENCRYPT);
+  const keyA = extOf<KeyExt>(msg, SADB_EXT_KEY_AUTH);
+  const keyE = extOf<KeyExt>(msg, SADB_EXT_KEY_ENCRYPT);
   const sa2 = getExtension(msg, SADB_X_EXT_SA2);
   const mode = modeOf(sa2?.mode ?? 0);
   if (!mode) fail('EINVAL', `SA mode ${sa2?.mode} is not transport or tunnel in the simulation`);
@@ -163,8 +163,8 @@ export function saFromMessage(msg: PfkeyMessage): ParsedSa {
   }
   const replayWindow = replayFrom(msg, sa);
   if (replayWindow > MAX_REPLAY_WINDOW) fail('EINVAL', `replay window ${replayWindow} exceeds ${MAX_REPLAY_WINDOW}`);
-  const soft = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_SOFT));
-  const hard = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_HARD));
+  const soft = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_SOFT));
+  const hard = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_HARD));
   const encap = encapFrom(msg);
   const data: SaData = {
     mode,
@@ -189,10 +189,10 @@ function encapFrom(msg: PfkeyMessage): UdpEncap | undefined {
   const type = getExtension(msg, SADB_X_EXT_NAT_T_TYPE);
   if (!type) return undefined;
   if (type.natType !== UDP_ENCAP_ESPINUDP) fail('EINVAL', `NAT-T type ${type.natType} is not UDP_ENCAP_ESPINUDP (2)`);
-  const sport = getExtension(msg, SADB_X_EXT_NAT_T_SPORT);
-  const dport = getExtension(msg, SADB_X_EXT_NAT_T_DPORT);
+  const sport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_SPORT);
+  const dport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_DPORT);
   if (!sport || !dport) fail('EINVAL', 'NAT-T needs both NAT_T_SPORT and NAT_T_DPORT');
-  const oa = getExtension(msg, SADB_X_EXT_NAT_T_OA);
+  const oa = extOf<AddressExt>(msg, SADB_X_EXT_NAT_T_OA);
   return { sport: sport.port, dport: dport.port, ...(oa ? { oa: ipOf(oa.address) } : {}) };
 }
 
@@ -264,18 +264,18 @@ function keyExt(type: typeof SADB_EXT_KEY_AUTH | typeof SADB_EXT_KEY_ENCRYPT, ke
 /** Reads an SA message from the kernel (GET, DUMP, ADD/UPDATE notifications, EXPIRE) back into core's view. */
 export function saFromKernelMessage(msg: PfkeyMessage): SecurityAssociation {
   const sa = getExtension(msg, SADB_EXT_SA);
-  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
-  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST);
+  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
+  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
   const proto: SaProto | undefined = protoOfSatype(msg.satype);
   if (!sa || !src || !dst || !proto) fail('EINVAL', 'the kernel sent an SA message without SA, addresses or satype');
   const sa2: Sa2Ext | undefined = getExtension(msg, SADB_X_EXT_SA2);
-  const keyA = getExtension(msg, SADB_EXT_KEY_AUTH);
-  const keyE = getExtension(msg, SADB_EXT_KEY_ENCRYPT);
+  const keyA = extOf<KeyExt>(msg, SADB_EXT_KEY_AUTH);
+  const keyE = extOf<KeyExt>(msg, SADB_EXT_KEY_ENCRYPT);
   const integ = integById(sa.auth);
   const enc = proto === 'esp' ? encById(sa.encrypt) : 'null';
-  const cur = getExtension(msg, SADB_EXT_LIFETIME_CURRENT);
-  const soft = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_SOFT));
-  const hard = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_HARD));
+  const cur = extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_CURRENT);
+  const soft = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_SOFT));
+  const hard = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_HARD));
   const encap = getExtension(msg, SADB_X_EXT_NAT_T_TYPE) ? encapFrom(msg) : undefined;
   return {
     src: ipOf(src.address),

@@ -22,6 +22,8 @@ import { comparePolicies, linearLookup, SpdIndex } from './spd-index.js';
 export interface PolicyRecord extends SecurityPolicy {
   /** Insertion sequence, the tie-break between equal priorities. */
   readonly seq: number;
+  /** Clock milliseconds when the policy was added. */
+  readonly addedAt: number;
 }
 
 /** XFRM direction numbers, the low three bits of a Linux policy index. */
@@ -72,7 +74,7 @@ export class Spd {
    * (replaces, keeping the index). Templates are normalised as af_key.c does: UNIQUE keeps a manual reqid
    * and gets a kernel one when it has none (or one above IPSEC_MANUAL_REQID_MAX), other levels carry 0.
    */
-  add(id: PolicyId, data: PolicyData, update: boolean): { policy: PolicyRecord; replaced?: PolicyRecord } {
+  add(id: PolicyId, data: PolicyData, update: boolean, now = 0): { policy: PolicyRecord; replaced?: PolicyRecord } {
     const key = policyKey(id);
     const old = this.byKey.get(key);
     if (old && !update) fail('EEXIST', `a ${id.dir} policy for this selector exists (index ${old.index})`);
@@ -86,6 +88,7 @@ export class Spd {
       ...(data.ref ? { ref: data.ref } : {}),
       index: old ? old.index : this.nextIndex(id.dir),
       seq: ++this.seqGen,
+      addedAt: now,
     };
     if (old) this.unlink(old);
     this.link(policy);
@@ -200,11 +203,12 @@ export class Spd {
         fail('EINVAL', 'a tunnel template needs its endpoints');
       }
       let reqid = 0;
-      if (t.level === 'unique') {
+      const level = t.level === 'default' ? 'require' : t.level;
+      if (level === 'unique') {
         reqid = t.reqid > 0 && t.reqid <= IPSEC_MANUAL_REQID_MAX ? t.reqid : this.nextReqid(used);
         used.add(reqid);
       }
-      return { ...t, reqid };
+      return { ...t, level, reqid };
     });
   }
 

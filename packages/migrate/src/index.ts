@@ -16,15 +16,17 @@ export {
   mnEndpoint,
   policiesOfBinding,
 } from './binding-policies.js';
-export { KmaddressImage } from './kmaddress-image.js';
+export { KmaddressImage, looseKey } from './kmaddress-image.js';
 export {
   type BindingState,
   buildMigrates,
+  type KmaddressLookup,
   kmaddressFor,
   MIGRATE_MAX_PAIRS,
   type MoveSpec,
   planRepairs,
+  type RepairScope,
 } from './migrate-builder.js';
 export { migrateStrategy } from './plugin.js';
-export { planSaRepairs, type SaRepair, type SaRepairScope } from './sa-repair.js';
+export { flowLookupSelector } from './selector-variants.js';
 export { MigrateStrategy, type MigrateStrategyOptions, type WriteOutcome } from './strategy.js';

@@ -2,9 +2,11 @@
  * The MIGRATE interface design (draft-ebalard-mext-pfkey-enhanced-migrate): the MIPv6 side tells
  * the kernel, and through its broadcast the key manager, where the MN's SAs and IKE_SA now live.
  *
- * - MN: immediately before each BU that changes the CoA (holding `mip6.binding-sending`), one
- *   SADB_X_MIGRATE per policy of the binding with kmaddress (CoA, HA). The first BU from a foreign
- *   link is the bootstrap case (HoA -> CoA), return home is CoA -> HoA; a refresh with the same CoA
+ * - MN: on movement (holding `mip6.movement`, before the MIPv6 daemon re-syncs its SPD and before
+ *   the BU), one SADB_X_MIGRATE per policy of the binding with kmaddress (CoA, HA); holding
+ *   `mip6.binding-sending` does the same if the BU's CoA is one no movement announced. The first
+ *   BU from a foreign link is the bootstrap case (HoA -> CoA: the BU/BA transport policies carry
+ *   the kmaddress IKE negotiates from), return home is CoA -> HoA; a refresh with the same CoA
  *   writes nothing.
  * - HA: on accepting a BU that changes the CoA (holding `mip6.binding-accepted`) and on deleting a
  *   binding, the same for that MN's policies with kmaddress (HA, CoA).
@@ -30,9 +32,9 @@ import type {
 import { KernelError, Mip6secError } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { KmaddressImage } from './kmaddress-image.js';
-import { type BindingState, buildMigrates, planRepairs } from './migrate-builder.js';
+import { buildMigrates, planRepairs, type RepairScope } from './migrate-builder.js';
 import { RetrySchedule } from './retry-schedule.js';
-import { planSaRepairs } from './sa-repair.js';
+import { flowLookupSelector } from './selector-variants.js';
 import { SerialQueue } from './serial-queue.js';
 
 export interface MigrateStrategyOptions {
@@ -57,8 +59,7 @@ export interface MigrateStrategyOptions {
 /** What happened to one MIGRATE. */
 export type WriteOutcome = 'applied' | 'lost' | 'stale' | 'error';
 
-interface TrackedBinding extends BindingState {
-  /** Addresses the binding's SAs were bound to before; SA repair only moves SAs from these. */
+interface TrackedBinding extends RepairScope {
   readonly previous: Set<Ip>;
 }
 
@@ -70,7 +71,7 @@ const COUNTERS = [
   'migrateErrors',
   'reconciliations',
   'reconcileMigrates',
-  'saRepairs',
+  'flowSelectorRetries',
   'reconcileGaveUp',
   'errors',
 ] as const;
@@ -113,6 +114,8 @@ export class MigrateStrategy implements MobilityStrategy {
   private subs: Subscription[] = [];
   private retries?: RetrySchedule;
   private periodic?: TimerHandle;
+  /** The kernel found type-specific policies only with the flow-lookup selector last time. */
+  private flowFirst = false;
 
   constructor(options: MigrateStrategyOptions = {}) {
     this.opts = {
@@ -130,9 +133,15 @@ export class MigrateStrategy implements MobilityStrategy {
     if (this.ctx) throw new Mip6secError('EBUSY', 'migrate strategy already started');
     this.ctx = ctx;
     const { bus } = ctx;
-    this.subs.push(bus.on('kernel.migrate').subscribe((e) => this.image.learn(e)));
+    this.subs.push(
+      bus.on('kernel.migrate').subscribe((e) => this.image.learn(e)),
+      bus.on('kernel.policy').subscribe((e) => this.image.policyChanged(e)),
+    );
     if (ctx.role === 'mn') {
       this.subs.push(
+        bus.on('mip6.movement').subscribe((e) => {
+          e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.oldCoa, e.newCoa, false));
+        }),
         bus.on('mip6.binding-sending').subscribe((e) => {
           e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.coa));
         }),
@@ -190,6 +199,7 @@ export class MigrateStrategy implements MobilityStrategy {
     ha: Ip,
     previous: Ip,
     to: Ip,
+    bindingEvent = true,
   ): Promise<void> {
     const work = this.queue
       .run(async () => {
@@ -208,12 +218,29 @@ export class MigrateStrategy implements MobilityStrategy {
         this.counters.errors++;
         bus.reportError(event, err);
       });
-    if (this.opts.reconcile) void work.then(() => this.triggerReconcile(hoa));
+    // Reconciliation follows binding events (BU, BA, deletion), not bare movements.
+    if (this.opts.reconcile && bindingEvent) void work.then(() => this.triggerReconcile(hoa));
     return work;
   }
 
-  /** Hands one MIGRATE to the kernel; never throws. */
+  /** Hands one MIGRATE to the kernel (in the selector form it last found policies with); never throws. */
   private async write(req: MigrateRequest): Promise<WriteOutcome> {
+    const flow = flowLookupSelector(req.selector);
+    const forms = flow ? (this.flowFirst ? [flow, req.selector] : [req.selector, flow]) : [req.selector];
+    for (const [i, selector] of forms.entries()) {
+      if (i > 0) this.counters.flowSelectorRetries++;
+      const outcome = await this.writeOnce({ ...req, selector });
+      if (outcome !== 'not-found') {
+        if (flow && outcome === 'applied') this.flowFirst = selector === flow;
+        return outcome;
+      }
+    }
+    // ENOENT in every form: the policy is gone, nothing is left to move (UMIP ignores it too).
+    this.counters.migratesStale++;
+    return 'stale';
+  }
+
+  private async writeOnce(req: MigrateRequest): Promise<WriteOutcome | 'not-found'> {
     this.counters.migratesWritten++;
     if (this.opts.dropMigrate?.(req)) {
       this.counters.migratesLost++;
@@ -224,9 +251,9 @@ export class MigrateStrategy implements MobilityStrategy {
       this.counters.migratesApplied++;
       return 'applied';
     } catch (err) {
-      // ENODATA: no template had the old pair (already migrated); ENOENT: the policy is gone.
-      // Both leave nothing to do, which is why UMIP ignores ENOENT.
-      if (err instanceof KernelError && (err.code === 'ENODATA' || err.code === 'ENOENT')) {
+      if (err instanceof KernelError && err.code === 'ENOENT') return 'not-found';
+      // ENODATA: no template has the old pair any more, i.e. this MIGRATE already happened.
+      if (err instanceof KernelError && err.code === 'ENODATA') {
         this.counters.migratesStale++;
         return 'stale';
       }
@@ -265,33 +292,16 @@ export class MigrateStrategy implements MobilityStrategy {
     this.counters.reconciliations++;
     const kernel = this.kernel();
     const role = this.role();
-    let policies = await kernel.dumpPolicies();
-    const migrates = planRepairs(policies, this.image, b, role);
-    for (const req of migrates) {
+    const plan = async () => planRepairs(await kernel.dumpPolicies(), await kernel.dumpSas(), this.image, b, role);
+    const repairs = await plan();
+    if (repairs.length === 0) return true;
+    for (const req of repairs) {
       this.counters.reconcileMigrates++;
       await this.write(req);
     }
-    if (migrates.length > 0) {
-      // Let the kernel's MIGRATE broadcasts reach the image before checking the result.
-      await yieldToEventLoop();
-      policies = await kernel.dumpPolicies();
-    }
-    const scope = { ...b, previous: b.previous };
-    const fixes = planSaRepairs(policies, await kernel.dumpSas(), scope);
-    for (const fix of fixes) {
-      try {
-        await kernel.updateSa(fix.id, fix.update);
-        this.counters.saRepairs++;
-      } catch {
-        this.counters.errors++;
-      }
-    }
-    if (migrates.length === 0 && fixes.length === 0) return true;
-    const after = await kernel.dumpPolicies();
-    return (
-      planRepairs(after, this.image, b, role).length === 0 &&
-      planSaRepairs(after, await kernel.dumpSas(), scope).length === 0
-    );
+    // Let the kernel's MIGRATE broadcasts reach the image before checking the result.
+    await yieldToEventLoop();
+    return (await plan()).length === 0;
   }
 
   private schedulePeriodic(): void {

@@ -1,10 +1,18 @@
 import { VirtualClock } from '@mip6sec/core';
 import { describe, expect, it } from 'vitest';
-import { COA1, COA2, HA, HOA } from '../test/fake-network.js';
 import { BindingCache, type BindingCacheChange, type BindingCacheEntry } from './binding-cache.js';
+import { COA1, COA2, HA, HOA } from './fake-network.test-util.js';
 
 describe('BindingCache', () => {
-  const binding = (coa: string, seq: number, lifetime = 100) => ({ hoa: HOA, coa, ha: HA, lifetime, seq, kBit: true, identity: 'mn@example' });
+  const binding = (coa: string, seq: number, lifetime = 100) => ({
+    hoa: HOA,
+    coa,
+    ha: HA,
+    lifetime,
+    seq,
+    kBit: true,
+    identity: 'mn@example',
+  });
 
   it('adds, updates and deletes, publishing each change', () => {
     const clock = new VirtualClock();

@@ -15,8 +15,16 @@ export interface BindingCacheEntry extends Binding {
 }
 
 export type BindingCacheChange =
-  | { readonly op: 'add' | 'update'; readonly entry: BindingCacheEntry; readonly previous?: BindingCacheEntry }
-  | { readonly op: 'delete'; readonly entry: BindingCacheEntry; readonly reason: 'deregistration' | 'expired' };
+  | {
+      readonly op: 'add' | 'update';
+      readonly entry: BindingCacheEntry;
+      readonly previous?: BindingCacheEntry;
+    }
+  | {
+      readonly op: 'delete';
+      readonly entry: BindingCacheEntry;
+      readonly reason: 'deregistration' | 'expired';
+    };
 
 export class BindingCache {
   private readonly entries = new Map<Ip, { entry: BindingCacheEntry; timer: TimerHandle }>();

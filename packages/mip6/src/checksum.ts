@@ -4,7 +4,7 @@
  * home address when a Home Address option is present, and the final destination (the address in a
  * type 2 routing header) when one is — callers pass those.
  */
-import { type Ip, IPPROTO_MH, ipToBytes } from '@mip6sec/core';
+import { IPPROTO_MH, type Ip, ipToBytes } from '@mip6sec/core';
 
 function addBytes(sum: number, b: Uint8Array, start = 0, end = b.length): number {
   let s = sum;
@@ -32,7 +32,13 @@ function pseudoHeaderSum(src: Ip, dst: Ip, length: number, nextHeader: number): 
  * The one's-complement sum of the pseudo-header and `data`, with the 16-bit checksum field at
  * `checksumOffset` counted as zero.
  */
-function sumWithoutField(src: Ip, dst: Ip, data: Uint8Array, nextHeader: number, checksumOffset: number): number {
+function sumWithoutField(
+  src: Ip,
+  dst: Ip,
+  data: Uint8Array,
+  nextHeader: number,
+  checksumOffset: number,
+): number {
   let s = pseudoHeaderSum(src, dst, data.length, nextHeader);
   s = addBytes(s, data, 0, checksumOffset);
   s = addBytes(s, data, checksumOffset + 2, data.length);

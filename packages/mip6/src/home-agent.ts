@@ -17,12 +17,12 @@
 import {
   type Binding,
   type Bus,
-  canonicalIp,
   type Clock,
+  canonicalIp,
   type HomeAddressAuthorization,
   type InboundIpPacket,
-  type Ip,
   IPPROTO_MH,
+  type Ip,
   type IpLayer,
   type KernelBackend,
   networkOf,
@@ -33,7 +33,13 @@ import {
 } from '@mip6sec/core';
 import type { Observable, Subscription } from 'rxjs';
 import { BindingCache, type BindingCacheChange, type BindingCacheEntry } from './binding-cache.js';
-import { type HomeAddressAuthorizer, IkeEventSaIdentities, PadAuthorizer, type SaIdentityLookup } from './lookups.js';
+import {
+  type HomeAddressAuthorizer,
+  IkeEventSaIdentities,
+  PadAuthorizer,
+  type SaIdentityLookup,
+} from './lookups.js';
+import { type BindingUpdate, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
 import {
   IP6_MH_BAS_ACCEPTED,
   IP6_MH_BAS_NOT_HA,
@@ -45,9 +51,14 @@ import {
   MAX_BINDING_LIFETIME,
   MH_LIFETIME_UNIT_SECONDS,
 } from './mh-constants.js';
-import { type BindingUpdate, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
 import { findOption, type MobilityOption } from './mh-options.js';
-import { haPolicies, type Mip6Policy, type Mip6PolicyConfig, syncPolicies } from './policies.js';
+import {
+  haPolicies,
+  type Mip6Policy,
+  type Mip6PolicyConfig,
+  type PolicyManagement,
+  syncPolicies,
+} from './policies.js';
 import { seqNewer } from './sequence.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -66,8 +77,12 @@ export interface HomeAgentConfig {
   readonly refreshAdvice?: number;
   /** What to do with a BU that did not come through IPsec (default 'discard', RFC 6275 §9.5.1). */
   readonly unprotectedBindingUpdates?: 'discard' | 'reject';
-  /** Keep the SPD in line with the binding cache (default true). */
-  readonly installPolicies?: boolean;
+  /**
+   * SPD upkeep (default 'create'): entries are added when a state needs them (tunnel entries on
+   * leaving home) and removed when it no longer does (at home); moving existing tunnel endpoints
+   * is left to the strategy, unless 'reconcile'. See {@link PolicyManagement}.
+   */
+  readonly policies?: PolicyManagement;
   /** Reqids and options of the SPD entries. */
   readonly policy?: Omit<Mip6PolicyConfig, 'hoa' | 'ha' | 'coa'>;
 }
@@ -186,8 +201,11 @@ export class HomeAgent implements Startable {
       this.ipLayer.receive(IPPROTO_MH).subscribe((p) => void this.queue.run(() => this.onPacket(p))),
       // RFC 5026: a home address handed out by IKE's configuration payload binds it to the identity.
       this.bus.on('ike.home-address').subscribe((a) => {
-        if (this.authorizer instanceof PadAuthorizer) this.authorizer.add({ identity: a.identity, hoa: a.hoa });
-        void this.queue.run(() => this.syncPoliciesFor(canonicalIp(a.hoa), this.cache.lookup(canonicalIp(a.hoa))?.coa));
+        if (this.authorizer instanceof PadAuthorizer)
+          this.authorizer.add({ identity: a.identity, hoa: a.hoa });
+        void this.queue.run(() =>
+          this.syncPoliciesFor(canonicalIp(a.hoa), this.cache.lookup(canonicalIp(a.hoa))?.coa),
+        );
       }),
     );
   }
@@ -212,10 +230,21 @@ export class HomeAgent implements Startable {
   // ---- internals ----
 
   private async syncPoliciesFor(hoa: Ip, coa: Ip | undefined): Promise<void> {
-    if (this.config.installPolicies === false) return;
+    const mode = this.config.policies ?? 'create';
+    if (mode === 'none') return;
     const desired = haPolicies({ ...this.config.policy, hoa, ha: this.address, coa });
-    await syncPolicies(this.kernel, this.installed.get(hoa) ?? [], desired);
+    await syncPolicies(this.kernel, this.installed.get(hoa) ?? [], desired, { update: mode === 'reconcile' });
     this.installed.set(hoa, desired);
+  }
+
+  /** A kernel refusing an SPD change must not keep the BA from leaving; the error is counted. */
+  private async syncPoliciesQuietly(hoa: Ip, coa: Ip | undefined): Promise<void> {
+    try {
+      await this.syncPoliciesFor(hoa, coa);
+    } catch (err) {
+      this.counters.errors++;
+      this.lastError = err;
+    }
   }
 
   private async onPacket(p: InboundIpPacket): Promise<void> {
@@ -273,8 +302,14 @@ export class HomeAgent implements Startable {
       if (!existing) return reply(IP6_MH_BAS_NOT_HA);
       this.cache.delete(hoa, 'deregistration');
       this.counters.deregistrations++;
-      this.bus.emit({ type: 'mip6.binding-deleted', hoa, ha: this.address, previousCoa, reason: 'deregistration' });
-      await this.syncPoliciesFor(hoa, undefined);
+      this.bus.emit({
+        type: 'mip6.binding-deleted',
+        hoa,
+        ha: this.address,
+        previousCoa,
+        reason: 'deregistration',
+      });
+      await this.syncPoliciesQuietly(hoa, undefined);
       this.counters.accepted++;
       return reply(IP6_MH_BAS_ACCEPTED, bu.seq, 0, false);
     }
@@ -296,29 +331,48 @@ export class HomeAgent implements Startable {
       lifetime,
     });
     if (!this.running) return;
-    await this.syncPoliciesFor(hoa, coa);
+    await this.syncPoliciesQuietly(hoa, coa);
     this.counters.accepted++;
     return reply(IP6_MH_BAS_ACCEPTED, bu.seq, lifetimeUnits, kBit);
   }
 
   private async onExpired(entry: BindingCacheEntry): Promise<void> {
     this.counters.expirations++;
-    this.bus.emit({ type: 'mip6.binding-deleted', hoa: entry.hoa, ha: this.address, previousCoa: entry.coa, reason: 'expired' });
+    this.bus.emit({
+      type: 'mip6.binding-deleted',
+      hoa: entry.hoa,
+      ha: this.address,
+      previousCoa: entry.coa,
+      reason: 'expired',
+    });
     await this.syncPoliciesFor(entry.hoa, undefined);
   }
 
-  private sendBindingAck(hoa: Ip, coa: Ip, status: number, seq: number, lifetimeUnits: number, kBit: boolean): void {
+  private sendBindingAck(
+    hoa: Ip,
+    coa: Ip,
+    status: number,
+    seq: number,
+    lifetimeUnits: number,
+    kBit: boolean,
+  ): void {
     if (status >= 128) {
       this.counters.rejected++;
       this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
     }
     const options: MobilityOption[] = [];
     if (status < 128 && lifetimeUnits > 0 && this.config.refreshAdvice !== undefined) {
-      const units = Math.min(lifetimeUnits, Math.max(1, Math.floor(this.config.refreshAdvice / MH_LIFETIME_UNIT_SECONDS)));
+      const units = Math.min(
+        lifetimeUnits,
+        Math.max(1, Math.floor(this.config.refreshAdvice / MH_LIFETIME_UNIT_SECONDS)),
+      );
       options.push({ type: 'bindingRefreshAdvice', refreshInterval: units });
     }
     // The checksum covers the final destination, the HoA in the type 2 routing header (§6.1.1).
-    const payload = encodeMh({ type: 'BA', status, k: kBit, seq, lifetime: lifetimeUnits, options }, { src: this.address, dst: hoa });
+    const payload = encodeMh(
+      { type: 'BA', status, k: kBit, seq, lifetime: lifetimeUnits, options },
+      { src: this.address, dst: hoa },
+    );
     this.counters.bindingAcksSent++;
     this.counters.bytesSent += payload.length;
     const packet =

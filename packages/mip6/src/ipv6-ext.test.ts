@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv6Packet } from '../test/arbitraries.js';
+import { ipv6Packet } from './arbitraries.test-util.js';
 import {
   decodeIpv6Packet,
   encodeIpv6Packet,
@@ -28,7 +28,15 @@ function errorOf(f: () => unknown): MhError {
 }
 
 describe('BU from the CoA with a Home Address option (RFC 6275 §6.3, RFC 3776 §3)', () => {
-  const bu = { type: 'BU' as const, seq: 7, a: true, h: true, k: true, lifetime: 900, options: [{ type: 'alternateCareOfAddress' as const, address: COA }] };
+  const bu = {
+    type: 'BU' as const,
+    seq: 7,
+    a: true,
+    h: true,
+    k: true,
+    lifetime: 900,
+    options: [{ type: 'alternateCareOfAddress' as const, address: COA }],
+  };
   const bytes = encodeIpv6Packet(mhPacket({ src: COA, dst: HA, homeAddressOption: HOA, message: bu }));
 
   it('lays out IPv6 | DestOpt{PadN(4), HAO at 8n+6} | MH, with next headers 60 then 135', () => {
@@ -51,15 +59,35 @@ describe('BU from the CoA with a Home Address option (RFC 6275 §6.3, RFC 3776 �
   it('decodes back to the same packet', () => {
     const p = decodeIpv6Packet(bytes);
     expect(p.header).toEqual({ trafficClass: 0, flowLabel: 0, hopLimit: 64, src: COA, dst: HA });
-    expect(p.extensions[0]).toEqual({ type: 'destinationOptions', options: [{ type: 'padN', data: new Uint8Array(2) }, { type: 'homeAddress', address: HOA }] });
-    expect(mobilityMessageOf(p)).toMatchObject({ type: 'BU', seq: 7, a: true, h: true, k: true, lifetime: 900 });
+    expect(p.extensions[0]).toEqual({
+      type: 'destinationOptions',
+      options: [
+        { type: 'padN', data: new Uint8Array(2) },
+        { type: 'homeAddress', address: HOA },
+      ],
+    });
+    expect(mobilityMessageOf(p)).toMatchObject({
+      type: 'BU',
+      seq: 7,
+      a: true,
+      h: true,
+      k: true,
+      lifetime: 900,
+    });
     expect(p.payload).toBeUndefined();
     expect(encodeIpv6Packet(p)).toEqual(bytes);
   });
 });
 
 describe('BA to the CoA with a type 2 routing header (RFC 6275 §6.4)', () => {
-  const bytes = encodeIpv6Packet(mhPacket({ src: HA, dst: COA, routingHeader2: HOA, message: { type: 'BA', status: 0, k: true, seq: 7, lifetime: 900 } }));
+  const bytes = encodeIpv6Packet(
+    mhPacket({
+      src: HA,
+      dst: COA,
+      routingHeader2: HOA,
+      message: { type: 'BA', status: 0, k: true, seq: 7, lifetime: 900 },
+    }),
+  );
 
   it('lays out Next Header, Hdr Ext Len 2, type 2, Segments Left 1, reserved, HoA', () => {
     expect(bytes[6]).toBe(43);
@@ -70,14 +98,23 @@ describe('BA to the CoA with a type 2 routing header (RFC 6275 §6.4)', () => {
   it('has its MH checksum computed with the HoA (the final destination) as destination', () => {
     expect(() => decodeMh(bytes.subarray(64), { src: HA, dst: HOA })).not.toThrow();
     const p = decodeIpv6Packet(bytes);
-    expect(p.extensions[0]).toEqual({ type: 'routing', routingType: 2, segmentsLeft: 1, reserved: 0, homeAddress: HOA });
+    expect(p.extensions[0]).toEqual({
+      type: 'routing',
+      routingType: 2,
+      segmentsLeft: 1,
+      reserved: 0,
+      homeAddress: HOA,
+    });
     expect(encodeIpv6Packet(p)).toEqual(bytes);
   });
 
   it('with Segments Left 0 (already processed) the IPv6 destination is final', () => {
     const p: Ipv6Packet = {
       header: { src: HA, dst: HOA },
-      extensions: [{ type: 'routing', routingType: 2, segmentsLeft: 0, homeAddress: HOA }, { type: 'mobility', message: { type: 'BA', status: 0, seq: 1, lifetime: 1 } }],
+      extensions: [
+        { type: 'routing', routingType: 2, segmentsLeft: 0, homeAddress: HOA },
+        { type: 'mobility', message: { type: 'BA', status: 0, seq: 1, lifetime: 1 } },
+      ],
     };
     const b = encodeIpv6Packet(p);
     expect(decodeIpv6Packet(b).extensions[1]).toMatchObject({ type: 'mobility' });
@@ -91,7 +128,10 @@ describe('other headers and payloads', () => {
       extensions: [
         { type: 'hopByHop', options: [{ type: 'unknown', optionType: 5, data: Uint8Array.of(0, 0) }] },
         { type: 'routing', routingType: 4, segmentsLeft: 0, data: new Uint8Array(12) },
-        { type: 'destinationOptions', options: [{ type: 'unknown', optionType: 0x1e, data: Uint8Array.of(1, 2, 3) }] },
+        {
+          type: 'destinationOptions',
+          options: [{ type: 'unknown', optionType: 0x1e, data: Uint8Array.of(1, 2, 3) }],
+        },
       ],
       payload: { nextHeader: 50, data: Uint8Array.of(0xde, 0xad, 0xbe, 0xef) },
     };
@@ -107,7 +147,10 @@ describe('other headers and payloads', () => {
     const b = encodeIpv6Packet({ header: { src: '::1', dst: '::2' }, extensions: [] });
     expect(b.length).toBe(40);
     expect(b[6]).toBe(59);
-    expect(decodeIpv6Packet(b)).toEqual({ header: { trafficClass: 0, flowLabel: 0, hopLimit: 64, src: '::1', dst: '::2' }, extensions: [] });
+    expect(decodeIpv6Packet(b)).toEqual({
+      header: { trafficClass: 0, flowLabel: 0, hopLimit: 64, src: '::1', dst: '::2' },
+      extensions: [],
+    });
   });
 
   it('looksLikeIpv6 tests the version nibble', () => {
@@ -118,8 +161,17 @@ describe('other headers and payloads', () => {
 });
 
 describe('decode errors', () => {
-  const bu = encodeIpv6Packet(mhPacket({ src: COA, dst: HA, homeAddressOption: HOA, message: { type: 'BU', seq: 1, lifetime: 1 } }));
-  const ba = encodeIpv6Packet(mhPacket({ src: HA, dst: COA, routingHeader2: HOA, message: { type: 'BA', status: 0, seq: 1, lifetime: 1 } }));
+  const bu = encodeIpv6Packet(
+    mhPacket({ src: COA, dst: HA, homeAddressOption: HOA, message: { type: 'BU', seq: 1, lifetime: 1 } }),
+  );
+  const ba = encodeIpv6Packet(
+    mhPacket({
+      src: HA,
+      dst: COA,
+      routingHeader2: HOA,
+      message: { type: 'BA', status: 0, seq: 1, lifetime: 1 },
+    }),
+  );
   const mutate = (b: Uint8Array, at: number, v: number) => {
     const c = b.slice();
     c[at] = v;
@@ -128,21 +180,41 @@ describe('decode errors', () => {
   const cases: [string, () => Uint8Array, number, RegExp][] = [
     ['truncated IPv6 header', () => bu.subarray(0, 39), 39, /IPv6 header truncated: 39 of 40/],
     ['wrong version', () => mutate(bu, 0, 0x45), 0, /IP version 4, expected 6/],
-    ['Payload Length disagreeing with the octets', () => mutate(bu, 5, bu[5]! + 8), 4, /Payload Length \d+ but \d+ octets follow/],
+    [
+      'Payload Length disagreeing with the octets',
+      () => mutate(bu, 5, bu[5]! + 8),
+      4,
+      /Payload Length \d+ but \d+ octets follow/,
+    ],
     ['extension header beyond the packet', () => mutate(bu, 41, 9), 41, /Hdr Ext Len 9 means 80 octets/],
     ['HAO of the wrong length', () => mutate(bu, 47, 15), 47, /Home Address option length 15, must be 16/],
-    ['HAO off its 8n+6 alignment', () => {
-      // PadN of 3 octets moves the HAO to offset 5; a Pad1 after it keeps the header 24 octets.
-      const c = bu.slice();
-      c.set([1, 1, 0], 42); // PadN of 3 octets: HAO now at offset 5
-      c.set([0xc9, 16], 45);
-      c.set(bu.subarray(48, 64), 47);
-      c[63] = 0; // Pad1 fills the end
-      return c;
-    }, 45, /Home Address option at offset 5 breaks its 8n\+6 alignment/],
-    ['RH2 with a wrong Hdr Ext Len', () => mutate(ba, 41, 1), 41, /type 2 routing header Hdr Ext Len 1, must be 2/],
+    [
+      'HAO off its 8n+6 alignment',
+      () => {
+        // PadN of 3 octets moves the HAO to offset 5; a Pad1 after it keeps the header 24 octets.
+        const c = bu.slice();
+        c.set([1, 1, 0], 42); // PadN of 3 octets: HAO now at offset 5
+        c.set([0xc9, 16], 45);
+        c.set(bu.subarray(48, 64), 47);
+        c[63] = 0; // Pad1 fills the end
+        return c;
+      },
+      45,
+      /Home Address option at offset 5 breaks its 8n\+6 alignment/,
+    ],
+    [
+      'RH2 with a wrong Hdr Ext Len',
+      () => mutate(ba, 41, 1),
+      41,
+      /type 2 routing header Hdr Ext Len 1, must be 2/,
+    ],
     ['RH2 with Segments Left 2', () => mutate(ba, 43, 2), 43, /Segments Left 2, must be 0 or 1/],
-    ['MH checksum wrong', () => mutate(bu, bu.length - 1, bu[bu.length - 1]! ^ 1), 68, /checksum 0x[0-9a-f]+ is wrong/],
+    [
+      'MH checksum wrong',
+      () => mutate(bu, bu.length - 1, bu[bu.length - 1]! ^ 1),
+      68,
+      /checksum 0x[0-9a-f]+ is wrong/,
+    ],
   ];
   for (const [name, make, offset, reason] of cases) {
     it(name, () => {
@@ -153,10 +225,16 @@ describe('decode errors', () => {
   }
 
   it('a Hop-by-Hop header after another header', () => {
-    const b = encodeIpv6Packet({ header: { src: '::1', dst: '::2' }, extensions: [{ type: 'destinationOptions', options: [] }], payload: { nextHeader: 59, data: new Uint8Array(8) } });
+    const b = encodeIpv6Packet({
+      header: { src: '::1', dst: '::2' },
+      extensions: [{ type: 'destinationOptions', options: [] }],
+      payload: { nextHeader: 59, data: new Uint8Array(8) },
+    });
     const c = b.slice();
     c[40] = 0; // the DO header now says a Hop-by-Hop header follows
-    expect(errorOf(() => decodeIpv6Packet(c)).message).toBe('EINVAL at byte 40: Hop-by-Hop Options header must come right after the IPv6 header');
+    expect(errorOf(() => decodeIpv6Packet(c)).message).toBe(
+      'EINVAL at byte 40: Hop-by-Hop Options header must come right after the IPv6 header',
+    );
   });
 
   it('checksum verification can be turned off', () => {
@@ -169,25 +247,61 @@ describe('decode errors', () => {
 describe('encode errors', () => {
   it('names the field', () => {
     const bad = (p: unknown) => errorOf(() => encodeIpv6Packet(p as Ipv6Packet)).message;
-    expect(bad({ header: { src: 'nope', dst: HA }, extensions: [] })).toBe('EINVAL at $.header.src: source must be an IPv6 address, got "nope"');
-    expect(bad({ header: { src: COA, dst: HA, flowLabel: 1 << 20 }, extensions: [] })).toMatch(/^EINVAL at \$\.header\.flowLabel: /);
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'mobility', message: { type: 'BRR' } }, { type: 'destinationOptions', options: [] }] })).toBe(
-      'EINVAL at $.extensions[0]: the Mobility Header must be the last extension header',
+    expect(bad({ header: { src: 'nope', dst: HA }, extensions: [] })).toBe(
+      'EINVAL at $.header.src: source must be an IPv6 address, got "nope"',
     );
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'mobility', message: { type: 'BU', seq: -1, lifetime: 0 } }] })).toBe(
-      'EINVAL at $.extensions[0].message.seq: sequence number must be an integer 0..65535, got -1',
+    expect(bad({ header: { src: COA, dst: HA, flowLabel: 1 << 20 }, extensions: [] })).toMatch(
+      /^EINVAL at \$\.header\.flowLabel: /,
     );
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'routing', routingType: 2, segmentsLeft: 3, homeAddress: HOA }] })).toBe(
-      'EINVAL at $.extensions[0].segmentsLeft: a type 2 routing header has 0 or 1 segments left',
-    );
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'destinationOptions', options: [{ type: 'homeAddress', address: '1.2.3.4' }] }] })).toBe(
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [
+          { type: 'mobility', message: { type: 'BRR' } },
+          { type: 'destinationOptions', options: [] },
+        ],
+      }),
+    ).toBe('EINVAL at $.extensions[0]: the Mobility Header must be the last extension header');
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [{ type: 'mobility', message: { type: 'BU', seq: -1, lifetime: 0 } }],
+      }),
+    ).toBe('EINVAL at $.extensions[0].message.seq: sequence number must be an integer 0..65535, got -1');
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [{ type: 'routing', routingType: 2, segmentsLeft: 3, homeAddress: HOA }],
+      }),
+    ).toBe('EINVAL at $.extensions[0].segmentsLeft: a type 2 routing header has 0 or 1 segments left');
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [{ type: 'destinationOptions', options: [{ type: 'homeAddress', address: '1.2.3.4' }] }],
+      }),
+    ).toBe(
       'EINVAL at $.extensions[0].options[0].address: home address must be an IPv6 address, got "1.2.3.4"',
     );
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'destinationOptions', options: [{ type: 'unknown', optionType: 201, data: new Uint8Array() }] }] })).toBe(
-      'EINVAL at $.extensions[0].options[0].optionType: option type 201 has a name; use it',
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [
+          {
+            type: 'destinationOptions',
+            options: [{ type: 'unknown', optionType: 201, data: new Uint8Array() }],
+          },
+        ],
+      }),
+    ).toBe('EINVAL at $.extensions[0].options[0].optionType: option type 201 has a name; use it');
+    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'fragment' }] })).toBe(
+      'EINVAL at $.extensions[0].type: unknown extension header "fragment"',
     );
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'fragment' }] })).toBe('EINVAL at $.extensions[0].type: unknown extension header "fragment"');
-    expect(bad({ header: { src: COA, dst: HA }, extensions: [{ type: 'routing', routingType: 0, segmentsLeft: 0, data: new Uint8Array(3) }] })).toMatch(/not a multiple of 8/);
+    expect(
+      bad({
+        header: { src: COA, dst: HA },
+        extensions: [{ type: 'routing', routingType: 0, segmentsLeft: 0, data: new Uint8Array(3) }],
+      }),
+    ).toMatch(/not a multiple of 8/);
   });
 });
 

@@ -9,7 +9,9 @@
  * with the logical addresses of RFC 6275 §6.1.1: the Home Address option's address as source, the
  * type 2 routing header's address as destination while a segment is left.
  */
-import { type Ip, IPPROTO_MH, ipFromBytes, ipToBytes } from '@mip6sec/core';
+import { IPPROTO_MH, type Ip, ipFromBytes, ipToBytes } from '@mip6sec/core';
+import { verifyUpperLayerChecksum } from './checksum.js';
+import { decodeMhAt, encodeMh, type MhMessage } from './mh-codec.js';
 import {
   IP6OPT_HOME_ADDRESS,
   IP6OPT_PAD1,
@@ -20,8 +22,6 @@ import {
   IPPROTO_ROUTING,
   IPV6_RTHDR_TYPE_2,
 } from './mh-constants.js';
-import { verifyUpperLayerChecksum } from './checksum.js';
-import { decodeMhAt, encodeMh, type MhMessage } from './mh-codec.js';
 import { failAt, failPath } from './mh-error.js';
 
 /** The fixed IPv6 header; version is always 6 and Payload Length is computed on encode. */
@@ -98,7 +98,13 @@ export function looksLikeIpv6(bytes: Uint8Array): boolean {
   return bytes.length > 0 && bytes[0]! >> 4 === 6;
 }
 
-function decodeTlvOptions(bytes: Uint8Array, start: number, end: number, hdrStart: number, strict: boolean): Ipv6Option[] {
+function decodeTlvOptions(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  hdrStart: number,
+  strict: boolean,
+): Ipv6Option[] {
   const out: Ipv6Option[] = [];
   let p = start;
   while (p < end) {
@@ -135,13 +141,17 @@ function decodeTlvOptions(bytes: Uint8Array, start: number, end: number, hdrStar
  */
 export function decodeIpv6Packet(bytes: Uint8Array, opts: Ipv6DecodeOptions = {}): Ipv6Packet {
   const strict = opts.strictAlignment ?? true;
-  if (bytes.length < IPV6_HEADER_LENGTH) failAt(bytes.length, `IPv6 header truncated: ${bytes.length} of 40 octets`);
+  if (bytes.length < IPV6_HEADER_LENGTH)
+    failAt(bytes.length, `IPv6 header truncated: ${bytes.length} of 40 octets`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const first = view.getUint32(0);
   if (first >>> 28 !== 6) failAt(0, `IP version ${first >>> 28}, expected 6`);
   const payloadLength = view.getUint16(4);
   if (payloadLength !== bytes.length - IPV6_HEADER_LENGTH) {
-    failAt(4, `Payload Length ${payloadLength} but ${bytes.length - IPV6_HEADER_LENGTH} octets follow the header`);
+    failAt(
+      4,
+      `Payload Length ${payloadLength} but ${bytes.length - IPV6_HEADER_LENGTH} octets follow the header`,
+    );
   }
   const header: Ipv6Header = {
     trafficClass: (first >>> 20) & 0xff,
@@ -161,21 +171,33 @@ export function decodeIpv6Packet(bytes: Uint8Array, opts: Ipv6DecodeOptions = {}
       if (nh === IPPROTO_HOPOPTS && p !== IPV6_HEADER_LENGTH) {
         failAt(nhAt, 'Hop-by-Hop Options header must come right after the IPv6 header');
       }
-      if (bytes.length - p < 8) failAt(bytes.length, `extension header truncated: ${bytes.length - p} of at least 8 octets`);
+      if (bytes.length - p < 8)
+        failAt(bytes.length, `extension header truncated: ${bytes.length - p} of at least 8 octets`);
       const len = (bytes[p + 1]! + 1) * 8;
       if (p + len > bytes.length) {
-        failAt(p + 1, `Hdr Ext Len ${bytes[p + 1]} means ${len} octets but only ${bytes.length - p} are left`);
+        failAt(
+          p + 1,
+          `Hdr Ext Len ${bytes[p + 1]} means ${len} octets but only ${bytes.length - p} are left`,
+        );
       }
       const next = bytes[p]!;
       if (nh === IPPROTO_ROUTING) {
         const routingType = bytes[p + 2]!;
         const segmentsLeft = bytes[p + 3]!;
         if (routingType === IPV6_RTHDR_TYPE_2) {
-          if (bytes[p + 1] !== 2) failAt(p + 1, `type 2 routing header Hdr Ext Len ${bytes[p + 1]}, must be 2`);
-          if (segmentsLeft > 1) failAt(p + 3, `type 2 routing header Segments Left ${segmentsLeft}, must be 0 or 1`);
+          if (bytes[p + 1] !== 2)
+            failAt(p + 1, `type 2 routing header Hdr Ext Len ${bytes[p + 1]}, must be 2`);
+          if (segmentsLeft > 1)
+            failAt(p + 3, `type 2 routing header Segments Left ${segmentsLeft}, must be 0 or 1`);
           const homeAddress = ipFromBytes(bytes, p + 8, 6);
           if (segmentsLeft === 1) finalDst = homeAddress;
-          extensions.push({ type: 'routing', routingType, segmentsLeft, reserved: view.getUint32(p + 4), homeAddress });
+          extensions.push({
+            type: 'routing',
+            routingType,
+            segmentsLeft,
+            reserved: view.getUint32(p + 4),
+            homeAddress,
+          });
         } else {
           extensions.push({ type: 'routing', routingType, segmentsLeft, data: bytes.slice(p + 4, p + len) });
         }
@@ -194,7 +216,9 @@ export function decodeIpv6Packet(bytes: Uint8Array, opts: Ipv6DecodeOptions = {}
       const { message, end } = decodeMhAt(
         bytes,
         p,
-        verify ? { src: hoa ?? header.src, dst: finalDst, strictAlignment: strict } : { strictAlignment: strict },
+        verify
+          ? { src: hoa ?? header.src, dst: finalDst, strictAlignment: strict }
+          : { strictAlignment: strict },
       );
       extensions.push({ type: 'mobility', message });
       nh = message.payloadProto ?? IPPROTO_NONE;
@@ -208,7 +232,8 @@ export function decodeIpv6Packet(bytes: Uint8Array, opts: Ipv6DecodeOptions = {}
   return { header, extensions, payload: { nextHeader: nh, data: bytes.slice(p) } };
 }
 
-const isU = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isU = (v: unknown, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 function checkU(v: unknown, max: number, path: string, what: string): number {
   if (!isU(v, max)) failPath(path, `${what} must be an integer 0..${max}, got ${JSON.stringify(v)}`);
@@ -216,7 +241,8 @@ function checkU(v: unknown, max: number, path: string, what: string): number {
 }
 
 function checkIp6(v: unknown, path: string, what: string): Uint8Array {
-  if (typeof v !== 'string' || !v.includes(':')) failPath(path, `${what} must be an IPv6 address, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !v.includes(':'))
+    failPath(path, `${what} must be an IPv6 address, got ${JSON.stringify(v)}`);
   try {
     return ipToBytes(v);
   } catch {
@@ -281,8 +307,10 @@ function encodeOptionsHeader(h: OptionsHeader, next: number, autoPad: boolean, p
   });
   if (autoPad) for (const x of tlvPadding((8 - (p % 8)) % 8)) laid.push(x);
   const total = laid.reduce((n, o) => n + tlvSize(o), 2);
-  if (total % 8 !== 0) failPath(`${path}.options`, `options leave the header ${total} octets long, not a multiple of 8`);
-  if (total > 2048) failPath(`${path}.options`, `header of ${total} octets exceeds the 2048 Hdr Ext Len allows`);
+  if (total % 8 !== 0)
+    failPath(`${path}.options`, `options leave the header ${total} octets long, not a multiple of 8`);
+  if (total > 2048)
+    failPath(`${path}.options`, `header of ${total} octets exceeds the 2048 Hdr Ext Len allows`);
   const out = new Uint8Array(total);
   out[0] = next;
   out[1] = total / 8 - 1;
@@ -320,14 +348,21 @@ function encodeRoutingHeader(h: RoutingHeader, next: number, path: string): Uint
   const segmentsLeft = checkU(h.segmentsLeft, 255, `${path}.segmentsLeft`, 'segments left');
   let out: Uint8Array;
   if (routingType === IPV6_RTHDR_TYPE_2) {
-    if (segmentsLeft > 1) failPath(`${path}.segmentsLeft`, 'a type 2 routing header has 0 or 1 segments left');
+    if (segmentsLeft > 1)
+      failPath(`${path}.segmentsLeft`, 'a type 2 routing header has 0 or 1 segments left');
     out = new Uint8Array(24);
-    new DataView(out.buffer).setUint32(4, checkU(h.reserved ?? 0, 0xffffffff, `${path}.reserved`, 'reserved'));
+    new DataView(out.buffer).setUint32(
+      4,
+      checkU(h.reserved ?? 0, 0xffffffff, `${path}.reserved`, 'reserved'),
+    );
     out.set(checkIp6(h.homeAddress, `${path}.homeAddress`, 'home address'), 8);
   } else {
     const data = checkData(h.data ?? new Uint8Array(4), 2044, `${path}.data`);
     if ((4 + data.length) % 8 !== 0) {
-      failPath(`${path}.data`, `routing data of ${data.length} octets leaves the header ${4 + data.length} long, not a multiple of 8`);
+      failPath(
+        `${path}.data`,
+        `routing data of ${data.length} octets leaves the header ${4 + data.length} long, not a multiple of 8`,
+      );
     }
     out = new Uint8Array(4 + data.length);
     out.set(data, 4);
@@ -379,7 +414,12 @@ export function encodeIpv6Packet(packet: Ipv6Packet, opts: Ipv6EncodeOptions = {
     if (e?.type === 'destinationOptions' || e?.type === 'hopByHop') {
       for (const o of e.options ?? []) if (o?.type === 'homeAddress') hoa = o.address;
     }
-    if (e?.type === 'routing' && e.routingType === IPV6_RTHDR_TYPE_2 && e.segmentsLeft === 1 && e.homeAddress) {
+    if (
+      e?.type === 'routing' &&
+      e.routingType === IPV6_RTHDR_TYPE_2 &&
+      e.segmentsLeft === 1 &&
+      e.homeAddress
+    ) {
       finalDst = e.homeAddress;
     }
   }
@@ -399,7 +439,10 @@ export function encodeIpv6Packet(packet: Ipv6Packet, opts: Ipv6EncodeOptions = {
       case 'mobility': {
         const m = e.message;
         if (payload !== undefined && (m?.payloadProto ?? IPPROTO_NONE) !== payload.nextHeader) {
-          failPath('$.payload.nextHeader', `must equal the Mobility Header's Payload Proto ${m?.payloadProto ?? IPPROTO_NONE}`);
+          failPath(
+            '$.payload.nextHeader',
+            `must equal the Mobility Header's Payload Proto ${m?.payloadProto ?? IPPROTO_NONE}`,
+          );
         }
         try {
           const computed = opts.computeChecksum ?? true;
@@ -416,18 +459,26 @@ export function encodeIpv6Packet(packet: Ipv6Packet, opts: Ipv6EncodeOptions = {
         } catch (err) {
           // Re-anchor the message's own paths inside the packet.
           const r = err as { path?: string; reason?: string };
-          if (r.path !== undefined && r.reason !== undefined) failPath(`${path}.message${r.path.slice(1)}`, r.reason);
+          if (r.path !== undefined && r.reason !== undefined)
+            failPath(`${path}.message${r.path.slice(1)}`, r.reason);
           throw err;
         }
         break;
       }
       default:
-        failPath(`${path}.type`, `unknown extension header ${JSON.stringify((e as { type?: unknown })?.type)}`);
+        failPath(
+          `${path}.type`,
+          `unknown extension header ${JSON.stringify((e as { type?: unknown })?.type)}`,
+        );
     }
   });
   if (payload) parts.push(payload.data);
   const bodyLength = parts.reduce((n, x) => n + x.length, 0);
-  if (bodyLength > 0xffff) failPath('$', `payload of ${bodyLength} octets does not fit Payload Length (jumbograms are not supported)`);
+  if (bodyLength > 0xffff)
+    failPath(
+      '$',
+      `payload of ${bodyLength} octets does not fit Payload Length (jumbograms are not supported)`,
+    );
   const out = new Uint8Array(IPV6_HEADER_LENGTH + bodyLength);
   const view = new DataView(out.buffer);
   view.setUint32(0, ((6 << 28) | (tc << 20) | fl) >>> 0);
@@ -459,10 +510,18 @@ export function mhPacket(p: {
 }): Ipv6Packet {
   const extensions: ExtensionHeader[] = [];
   if (p.routingHeader2 !== undefined) {
-    extensions.push({ type: 'routing', routingType: IPV6_RTHDR_TYPE_2, segmentsLeft: 1, homeAddress: p.routingHeader2 });
+    extensions.push({
+      type: 'routing',
+      routingType: IPV6_RTHDR_TYPE_2,
+      segmentsLeft: 1,
+      homeAddress: p.routingHeader2,
+    });
   }
   if (p.homeAddressOption !== undefined) {
-    extensions.push({ type: 'destinationOptions', options: [{ type: 'homeAddress', address: p.homeAddressOption }] });
+    extensions.push({
+      type: 'destinationOptions',
+      options: [{ type: 'homeAddress', address: p.homeAddressOption }],
+    });
   }
   extensions.push({ type: 'mobility', message: p.message });
   return { header: { src: p.src, dst: p.dst, hopLimit: p.hopLimit ?? 64 }, extensions };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv6Packet, mhMessage } from '../test/arbitraries.js';
+import { ipv6Packet, mhMessage } from './arbitraries.test-util.js';
 import { encodeIpv6Packet, mhPacket } from './ipv6-ext.js';
 import {
   bytesToHex,
@@ -12,7 +12,7 @@ import {
   mhFromJson,
   mhToJson,
 } from './json.js';
-import { encodeMh } from './mh-codec.js';
+import { decodeMh, encodeMh } from './mh-codec.js';
 import { MhError } from './mh-error.js';
 
 const HOA = '2001:db8::100';
@@ -42,8 +42,39 @@ describe('hexToBytes', () => {
 });
 
 describe('MH JSON', () => {
+  it('the package example: a BU in hex decodes to its fields', () => {
+    expect(
+      mhToJson(decodeMh(hexToBytes('3b03050000000007d0000e100100031020010db8000100000000000000000005'))),
+    ).toEqual({
+      type: 'BU',
+      seq: 7,
+      a: true,
+      h: true,
+      l: false,
+      k: true,
+      lifetime: 3600,
+      options: [
+        { type: 'padN', data: '' },
+        { type: 'alternateCareOfAddress', address: COA },
+      ],
+      payloadProto: 59,
+      checksum: 0,
+    });
+  });
+
   it('shows a BU the way the CLI prints it', () => {
-    const b = encodeMh({ type: 'BU', seq: 7, a: true, h: true, k: true, lifetime: 3600, options: [{ type: 'alternateCareOfAddress', address: COA }] }, { src: HOA, dst: HA });
+    const b = encodeMh(
+      {
+        type: 'BU',
+        seq: 7,
+        a: true,
+        h: true,
+        k: true,
+        lifetime: 3600,
+        options: [{ type: 'alternateCareOfAddress', address: COA }],
+      },
+      { src: HOA, dst: HA },
+    );
     const j = decodeToJson(b);
     expect(j).toEqual({
       type: 'BU',
@@ -53,7 +84,10 @@ describe('MH JSON', () => {
       l: false,
       k: true,
       lifetime: 3600,
-      options: [{ type: 'padN', data: '' }, { type: 'alternateCareOfAddress', address: COA }],
+      options: [
+        { type: 'padN', data: '' },
+        { type: 'alternateCareOfAddress', address: COA },
+      ],
       payloadProto: 59,
       checksum: (b[4]! << 8) | b[5]!,
     });
@@ -61,7 +95,14 @@ describe('MH JSON', () => {
   });
 
   it('fills defaults and padding for a hand-written document', () => {
-    const b = encodeFromJson({ type: 'BU', seq: 1, a: true, h: true, lifetime: 10, options: [{ type: 'alternateCareOfAddress', address: COA }] });
+    const b = encodeFromJson({
+      type: 'BU',
+      seq: 1,
+      a: true,
+      h: true,
+      lifetime: 10,
+      options: [{ type: 'alternateCareOfAddress', address: COA }],
+    });
     expect(b.length).toBe(32);
     expect(b[0]).toBe(59);
   });
@@ -84,23 +125,46 @@ describe('MH JSON', () => {
     const bad = (j: unknown) => errorOf(() => mhFromJson(j)).message;
     expect(bad(null)).toBe('EINVAL at $: expected an object');
     expect(bad({ type: 'XX' })).toMatch(/^EINVAL at \$\.type: expected one of BRR, HoTI/);
-    expect(bad({ type: 'BU', seq: 1, lifetime: 2, status: 0 })).toMatch(/^EINVAL at \$\.status: unexpected key/);
-    expect(bad({ type: 'BU', lifetime: 2 })).toBe('EINVAL at $.seq: expected an integer 0..65535, got nothing');
-    expect(bad({ type: 'BU', seq: 1, lifetime: 2, a: 'yes' })).toBe('EINVAL at $.a: expected true or false, got "yes"');
-    expect(bad({ type: 'HoTI', homeInitCookie: '0102' })).toBe('EINVAL at $.homeInitCookie: expected 8 octets, got 2');
-    expect(bad({ type: 'HoTI', homeInitCookie: 'xyz' })).toBe('EINVAL at $.homeInitCookie: expected hex octets (an even number of hex digits)');
-    expect(bad({ type: 'BE', status: 1, homeAddress: 'x' })).toBe('EINVAL at $.homeAddress: home address must be an IPv6 address, got "x"');
-    expect(bad({ type: 'BU', seq: 1, lifetime: 2, options: [{ type: 'nonceIndices', homeNonceIndex: 1 }] })).toBe(
-      'EINVAL at $.options[0].careOfNonceIndex: expected an integer 0..65535, got nothing',
+    expect(bad({ type: 'BU', seq: 1, lifetime: 2, status: 0 })).toMatch(
+      /^EINVAL at \$\.status: unexpected key/,
     );
-    expect(bad({ type: 'BU', seq: 1, lifetime: 2, options: [{ type: 'pad1', data: '' }] })).toMatch(/^EINVAL at \$\.options\[0\]\.data: unexpected key/);
-    expect(bad({ type: 'BU', seq: 1, lifetime: 2, options: {} })).toBe('EINVAL at $.options: expected a list');
+    expect(bad({ type: 'BU', lifetime: 2 })).toBe(
+      'EINVAL at $.seq: expected an integer 0..65535, got nothing',
+    );
+    expect(bad({ type: 'BU', seq: 1, lifetime: 2, a: 'yes' })).toBe(
+      'EINVAL at $.a: expected true or false, got "yes"',
+    );
+    expect(bad({ type: 'HoTI', homeInitCookie: '0102' })).toBe(
+      'EINVAL at $.homeInitCookie: expected 8 octets, got 2',
+    );
+    expect(bad({ type: 'HoTI', homeInitCookie: 'xyz' })).toBe(
+      'EINVAL at $.homeInitCookie: expected hex octets (an even number of hex digits)',
+    );
+    expect(bad({ type: 'BE', status: 1, homeAddress: 'x' })).toBe(
+      'EINVAL at $.homeAddress: home address must be an IPv6 address, got "x"',
+    );
+    expect(
+      bad({ type: 'BU', seq: 1, lifetime: 2, options: [{ type: 'nonceIndices', homeNonceIndex: 1 }] }),
+    ).toBe('EINVAL at $.options[0].careOfNonceIndex: expected an integer 0..65535, got nothing');
+    expect(bad({ type: 'BU', seq: 1, lifetime: 2, options: [{ type: 'pad1', data: '' }] })).toMatch(
+      /^EINVAL at \$\.options\[0\]\.data: unexpected key/,
+    );
+    expect(bad({ type: 'BU', seq: 1, lifetime: 2, options: {} })).toBe(
+      'EINVAL at $.options: expected a list',
+    );
   });
 });
 
 describe('packet JSON', () => {
   it('a packet starting with version 6 decodes whole, with its extension headers', () => {
-    const b = encodeIpv6Packet(mhPacket({ src: HA, dst: COA, routingHeader2: HOA, message: { type: 'BA', status: 0, k: true, seq: 7, lifetime: 900 } }));
+    const b = encodeIpv6Packet(
+      mhPacket({
+        src: HA,
+        dst: COA,
+        routingHeader2: HOA,
+        message: { type: 'BA', status: 0, k: true, seq: 7, lifetime: 900 },
+      }),
+    );
     const j = decodeToJson(b);
     expect(j).toMatchObject({
       ipv6: { src: HA, dst: COA, hopLimit: 64 },
@@ -121,7 +185,9 @@ describe('packet JSON', () => {
       ],
     });
     const j = decodeToJson(b); // verifies the checksum
-    expect(j).toMatchObject({ extensions: [{ options: [{ type: 'padN' }, { type: 'homeAddress' }] }, { message: { seq: 3 } }] });
+    expect(j).toMatchObject({
+      extensions: [{ options: [{ type: 'padN' }, { type: 'homeAddress' }] }, { message: { seq: 3 } }],
+    });
   });
 
   it('round-trips every packet through JSON text', () => {
@@ -138,22 +204,33 @@ describe('packet JSON', () => {
   it('refuses bad packet documents with a JSON path', () => {
     const bad = (j: unknown) => errorOf(() => ipv6PacketFromJson(j)).message;
     expect(bad({ ipv6: { src: COA } })).toBe('EINVAL at $.ipv6.dst: expected a string, got nothing');
-    expect(bad({ ipv6: { src: COA, dst: HA }, extensions: [{ type: 'routing', routingType: 2, segmentsLeft: 1, data: '00' }] })).toBe(
-      'EINVAL at $.extensions[0].data: a type 2 routing header has homeAddress, not data',
+    expect(
+      bad({
+        ipv6: { src: COA, dst: HA },
+        extensions: [{ type: 'routing', routingType: 2, segmentsLeft: 1, data: '00' }],
+      }),
+    ).toBe('EINVAL at $.extensions[0].data: a type 2 routing header has homeAddress, not data');
+    expect(
+      bad({ ipv6: { src: COA, dst: HA }, extensions: [{ type: 'mobility', message: { type: 'BU' } }] }),
+    ).toBe('EINVAL at $.extensions[0].message.seq: expected an integer 0..65535, got nothing');
+    expect(bad({ ipv6: { src: COA, dst: HA }, extensions: [{ type: 'wat' }] })).toBe(
+      'EINVAL at $.extensions[0].type: unknown extension header "wat"',
     );
-    expect(bad({ ipv6: { src: COA, dst: HA }, extensions: [{ type: 'mobility', message: { type: 'BU' } }] })).toBe(
-      'EINVAL at $.extensions[0].message.seq: expected an integer 0..65535, got nothing',
+    expect(bad({ ipv6: { src: COA, dst: HA }, payload: { nextHeader: 300 } })).toBe(
+      'EINVAL at $.payload.nextHeader: expected an integer 0..255, got 300',
     );
-    expect(bad({ ipv6: { src: COA, dst: HA }, extensions: [{ type: 'wat' }] })).toBe('EINVAL at $.extensions[0].type: unknown extension header "wat"');
-    expect(bad({ ipv6: { src: COA, dst: HA }, payload: { nextHeader: 300 } })).toBe('EINVAL at $.payload.nextHeader: expected an integer 0..255, got 300');
-    expect(errorOf(() => encodeFromJson({ ipv6: { src: 'bad', dst: HA } })).message).toBe('EINVAL at $.ipv6.src: source must be an IPv6 address, got "bad"');
+    expect(errorOf(() => encodeFromJson({ ipv6: { src: 'bad', dst: HA } })).message).toBe(
+      'EINVAL at $.ipv6.src: source must be an IPv6 address, got "bad"',
+    );
   });
 
   it('decode errors keep their byte offsets for the CLI', () => {
     expect(errorOf(() => decodeToJson(hexToBytes('3b02050000000007'))).message).toBe(
       'EINVAL at byte 1: Header Len 2 means 24 octets but only 8 are present',
     );
-    expect(errorOf(() => decodeToJson(hexToBytes('60000000'))).message).toBe('EINVAL at byte 4: IPv6 header truncated: 4 of 40 octets');
+    expect(errorOf(() => decodeToJson(hexToBytes('60000000'))).message).toBe(
+      'EINVAL at byte 4: IPv6 header truncated: 4 of 40 octets',
+    );
     expect(bytesToHex(Uint8Array.of(0, 15, 255))).toBe('000fff');
   });
 });

@@ -5,17 +5,18 @@
  * and `fromJson` fills defaults for what a hand-written document leaves out (padding is then
  * inserted, and a packet's checksum computed). Unknown keys are refused, so typos surface.
  */
-import { type BindingAck, type BindingUpdate, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
-import { failAt, failPath } from './mh-error.js';
-import type { MobilityOption } from './mh-options.js';
+
 import {
   decodeIpv6Packet,
-  encodeIpv6Packet,
   type ExtensionHeader,
+  encodeIpv6Packet,
   type Ipv6Option,
   type Ipv6Packet,
   looksLikeIpv6,
 } from './ipv6-ext.js';
+import { type BindingAck, type BindingUpdate, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
+import { failAt, failPath } from './mh-error.js';
+import type { MobilityOption } from './mh-options.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -207,7 +208,16 @@ function list(v: unknown, path: string): unknown[] {
 }
 
 function mobilityOptionFromJson(v: unknown, path: string): MobilityOption {
-  const t = obj(v, path, ['type', 'data', 'refreshInterval', 'address', 'homeNonceIndex', 'careOfNonceIndex', 'authenticator', 'optionType']);
+  const t = obj(v, path, [
+    'type',
+    'data',
+    'refreshInterval',
+    'address',
+    'homeNonceIndex',
+    'careOfNonceIndex',
+    'authenticator',
+    'optionType',
+  ]);
   const only = (keys: string[]) => obj(v, path, ['type', ...keys]);
   switch (t.type) {
     case 'pad1':
@@ -218,7 +228,10 @@ function mobilityOptionFromJson(v: unknown, path: string): MobilityOption {
       return { type: 'padN', data: hex(t.data ?? '', `${path}.data`)! };
     case 'bindingRefreshAdvice':
       only(['refreshInterval']);
-      return { type: 'bindingRefreshAdvice', refreshInterval: num(t.refreshInterval, `${path}.refreshInterval`, 0xffff)! };
+      return {
+        type: 'bindingRefreshAdvice',
+        refreshInterval: num(t.refreshInterval, `${path}.refreshInterval`, 0xffff)!,
+      };
     case 'alternateCareOfAddress':
       only(['address']);
       return { type: 'alternateCareOfAddress', address: str(t.address, `${path}.address`) };
@@ -231,10 +244,17 @@ function mobilityOptionFromJson(v: unknown, path: string): MobilityOption {
       };
     case 'bindingAuthorizationData':
       only(['authenticator']);
-      return { type: 'bindingAuthorizationData', authenticator: hex(t.authenticator, `${path}.authenticator`)! };
+      return {
+        type: 'bindingAuthorizationData',
+        authenticator: hex(t.authenticator, `${path}.authenticator`)!,
+      };
     case 'unknown':
       only(['optionType', 'data']);
-      return { type: 'unknown', optionType: num(t.optionType, `${path}.optionType`, 255)!, data: hex(t.data ?? '', `${path}.data`)! };
+      return {
+        type: 'unknown',
+        optionType: num(t.optionType, `${path}.optionType`, 255)!,
+        data: hex(t.data ?? '', `${path}.data`)!,
+      };
     default:
       return failPath(`${path}.type`, `unknown mobility option ${JSON.stringify(t.type)}`);
   }
@@ -261,7 +281,10 @@ export function mhFromJson(json: unknown, path = '$'): MhMessage {
   const probe = obj(json, path, [...new Set([...COMMON_KEYS, ...Object.values(keysOf).flat()])]);
   const type = probe.type;
   if (typeof type !== 'string' || !keysOf[type]) {
-    failPath(`${path}.type`, `expected one of ${Object.keys(keysOf).join(', ')}, got ${JSON.stringify(type) ?? 'nothing'}`);
+    failPath(
+      `${path}.type`,
+      `expected one of ${Object.keys(keysOf).join(', ')}, got ${JSON.stringify(type) ?? 'nothing'}`,
+    );
   }
   const j = obj(json, path, [...COMMON_KEYS, ...keysOf[type]!]);
   const common = {
@@ -269,7 +292,8 @@ export function mhFromJson(json: unknown, path = '$'): MhMessage {
     headerReserved: num(j.headerReserved, `${path}.headerReserved`, 255, false),
     checksum: num(j.checksum, `${path}.checksum`, 0xffff, false),
   };
-  const options = () => list(j.options, `${path}.options`).map((o, i) => mobilityOptionFromJson(o, `${path}.options[${i}]`));
+  const options = () =>
+    list(j.options, `${path}.options`).map((o, i) => mobilityOptionFromJson(o, `${path}.options[${i}]`));
   const cookie = (k: string) => {
     const b = hex(j[k], `${path}.${k}`)!;
     if (b.length !== 8) failPath(`${path}.${k}`, `expected 8 octets, got ${b.length}`);
@@ -278,7 +302,12 @@ export function mhFromJson(json: unknown, path = '$'): MhMessage {
   let m: MhMessage;
   switch (type) {
     case 'BRR':
-      m = { type, ...common, reserved: num(j.reserved, `${path}.reserved`, 0xffff, false), options: options() };
+      m = {
+        type,
+        ...common,
+        reserved: num(j.reserved, `${path}.reserved`, 0xffff, false),
+        options: options(),
+      };
       break;
     case 'HoTI':
       m = {
@@ -355,7 +384,12 @@ export function mhFromJson(json: unknown, path = '$'): MhMessage {
       };
       break;
     default:
-      m = { type: 'unknown', ...common, mhType: num(j.mhType, `${path}.mhType`, 255)!, data: hex(j.data, `${path}.data`)! };
+      m = {
+        type: 'unknown',
+        ...common,
+        mhType: num(j.mhType, `${path}.mhType`, 255)!,
+        data: hex(j.data, `${path}.data`)!,
+      };
   }
   try {
     encodeMh(m);
@@ -381,25 +415,44 @@ function ipv6OptionFromJson(v: unknown, path: string): Ipv6Option {
       return { type: 'homeAddress', address: str(t.address, `${path}.address`) };
     case 'unknown':
       obj(v, path, ['type', 'optionType', 'data']);
-      return { type: 'unknown', optionType: num(t.optionType, `${path}.optionType`, 255)!, data: hex(t.data ?? '', `${path}.data`)! };
+      return {
+        type: 'unknown',
+        optionType: num(t.optionType, `${path}.optionType`, 255)!,
+        data: hex(t.data ?? '', `${path}.data`)!,
+      };
     default:
       return failPath(`${path}.type`, `unknown option ${JSON.stringify(t.type)}`);
   }
 }
 
 function extensionFromJson(v: unknown, path: string): ExtensionHeader {
-  const t = obj(v, path, ['type', 'options', 'routingType', 'segmentsLeft', 'homeAddress', 'reserved', 'data', 'message']);
+  const t = obj(v, path, [
+    'type',
+    'options',
+    'routingType',
+    'segmentsLeft',
+    'homeAddress',
+    'reserved',
+    'data',
+    'message',
+  ]);
   switch (t.type) {
     case 'hopByHop':
     case 'destinationOptions':
       obj(v, path, ['type', 'options']);
-      return { type: t.type, options: list(t.options, `${path}.options`).map((o, i) => ipv6OptionFromJson(o, `${path}.options[${i}]`)) };
+      return {
+        type: t.type,
+        options: list(t.options, `${path}.options`).map((o, i) =>
+          ipv6OptionFromJson(o, `${path}.options[${i}]`),
+        ),
+      };
     case 'routing': {
       obj(v, path, ['type', 'routingType', 'segmentsLeft', 'homeAddress', 'reserved', 'data']);
       const routingType = num(t.routingType, `${path}.routingType`, 255)!;
       const segmentsLeft = num(t.segmentsLeft, `${path}.segmentsLeft`, 255)!;
       if (routingType === 2) {
-        if (t.data !== undefined) failPath(`${path}.data`, 'a type 2 routing header has homeAddress, not data');
+        if (t.data !== undefined)
+          failPath(`${path}.data`, 'a type 2 routing header has homeAddress, not data');
         return {
           type: 'routing',
           routingType,
@@ -437,7 +490,13 @@ export function ipv6PacketFromJson(json: unknown): Ipv6Packet {
   };
   if (j.payload === undefined) return packet;
   const pl = obj(j.payload, '$.payload', ['nextHeader', 'data']);
-  return { ...packet, payload: { nextHeader: num(pl.nextHeader, '$.payload.nextHeader', 255)!, data: hex(pl.data ?? '', '$.payload.data')! } };
+  return {
+    ...packet,
+    payload: {
+      nextHeader: num(pl.nextHeader, '$.payload.nextHeader', 255)!,
+      data: hex(pl.data ?? '', '$.payload.data')!,
+    },
+  };
 }
 
 // ---- the CLI's two verbs ----
@@ -460,7 +519,8 @@ export function encodeFromJson(json: unknown): Uint8Array {
   } catch (err) {
     // The packet model calls the fixed header `header`; the JSON form calls it `ipv6`.
     const r = err as { path?: string; reason?: string };
-    if (r.path?.startsWith('$.header') && r.reason !== undefined) failPath(`$.ipv6${r.path.slice(8)}`, r.reason);
+    if (r.path?.startsWith('$.header') && r.reason !== undefined)
+      failPath(`$.ipv6${r.path.slice(8)}`, r.reason);
     throw err;
   }
 }

@@ -155,7 +155,16 @@ export const MH_TYPE_NUMBER: Readonly<Record<Exclude<MhTypeName, 'unknown'>, num
   BE: IP6_MH_TYPE_BERROR,
 };
 
-const MH_TYPE_NAME: readonly Exclude<MhTypeName, 'unknown'>[] = ['BRR', 'HoTI', 'CoTI', 'HoT', 'CoT', 'BU', 'BA', 'BE'];
+const MH_TYPE_NAME: readonly Exclude<MhTypeName, 'unknown'>[] = [
+  'BRR',
+  'HoTI',
+  'CoTI',
+  'HoT',
+  'CoT',
+  'BU',
+  'BA',
+  'BE',
+];
 
 /** The MH Type number of a message. */
 export function mhTypeNumber(m: MhMessage): number {
@@ -200,12 +209,16 @@ export function decodeMhAt(
   const avail = bytes.length - start;
   if (avail < 6) failAt(bytes.length, `Mobility Header truncated: ${avail} octets, the header alone needs 6`);
   const len = mhLength(bytes, start);
-  if (len > avail) failAt(start + 1, `Header Len ${bytes[start + 1]} means ${len} octets but only ${avail} are present`);
+  if (len > avail)
+    failAt(start + 1, `Header Len ${bytes[start + 1]} means ${len} octets but only ${avail} are present`);
   const end = start + len;
   const mhType = bytes[start + 2]!;
   const fixed = MH_FIXED_LENGTH[mhType];
   if (fixed !== undefined && len < fixed) {
-    failAt(start + 1, `${MH_TYPE_NAME[mhType]} needs at least ${fixed} octets, Header Len ${bytes[start + 1]} gives ${len}`);
+    failAt(
+      start + 1,
+      `${MH_TYPE_NAME[mhType]} needs at least ${fixed} octets, Header Len ${bytes[start + 1]} gives ${len}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, len);
   if (opts.src !== undefined && opts.dst !== undefined) {
@@ -224,7 +237,9 @@ export function decodeMhAt(
     checksum: view.getUint16(4),
   };
   const options = (): MobilityOption[] =>
-    decodeMobilityOptions(bytes, start + fixed!, end, start, { strictAlignment: opts.strictAlignment ?? true });
+    decodeMobilityOptions(bytes, start + fixed!, end, start, {
+      strictAlignment: opts.strictAlignment ?? true,
+    });
   const at = (o: number, n: number) => bytes.slice(start + o, start + o + n);
   let message: MhMessage;
   switch (mhType) {
@@ -232,10 +247,22 @@ export function decodeMhAt(
       message = { type: 'BRR', ...common, reserved: view.getUint16(6), options: options() };
       break;
     case IP6_MH_TYPE_HOTI:
-      message = { type: 'HoTI', ...common, reserved: view.getUint16(6), homeInitCookie: at(8, 8), options: options() };
+      message = {
+        type: 'HoTI',
+        ...common,
+        reserved: view.getUint16(6),
+        homeInitCookie: at(8, 8),
+        options: options(),
+      };
       break;
     case IP6_MH_TYPE_COTI:
-      message = { type: 'CoTI', ...common, reserved: view.getUint16(6), careOfInitCookie: at(8, 8), options: options() };
+      message = {
+        type: 'CoTI',
+        ...common,
+        reserved: view.getUint16(6),
+        careOfInitCookie: at(8, 8),
+        options: options(),
+      };
       break;
     case IP6_MH_TYPE_HOT:
       message = {
@@ -313,7 +340,8 @@ export function decodeMh(bytes: Uint8Array, opts: MhDecodeOptions = {}): MhMessa
   return message;
 }
 
-const isU = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isU = (v: unknown, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 function checkU(v: unknown, max: number, path: string, what: string): number {
   if (!isU(v, max)) failPath(path, `${what} must be an integer 0..${max}, got ${JSON.stringify(v)}`);
@@ -326,7 +354,8 @@ function checkBytes(v: unknown, n: number, path: string, what: string): Uint8Arr
 }
 
 function checkIp6(v: unknown, path: string, what: string): Uint8Array {
-  if (typeof v !== 'string' || !v.includes(':')) failPath(path, `${what} must be an IPv6 address, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !v.includes(':'))
+    failPath(path, `${what} must be an IPv6 address, got ${JSON.stringify(v)}`);
   try {
     return ipToBytes(v);
   } catch {
@@ -335,7 +364,8 @@ function checkIp6(v: unknown, path: string, what: string): Uint8Array {
 }
 
 function checkFlag(v: unknown, path: string): boolean {
-  if (v !== undefined && typeof v !== 'boolean') failPath(path, `flag must be true or false, got ${JSON.stringify(v)}`);
+  if (v !== undefined && typeof v !== 'boolean')
+    failPath(path, `flag must be true or false, got ${JSON.stringify(v)}`);
   return v === true;
 }
 
@@ -410,21 +440,27 @@ export function encodeMh(m: MhMessage, opts: MhEncodeOptions = {}): Uint8Array {
     }
     if (!(m.data instanceof Uint8Array)) failPath('$.data', 'message data must be bytes');
     const total = 6 + m.data.length;
-    if (total % 8 !== 0) failPath('$.data', `message data of ${m.data.length} octets leaves the header ${total} long, not a multiple of 8`);
+    if (total % 8 !== 0)
+      failPath(
+        '$.data',
+        `message data of ${m.data.length} octets leaves the header ${total} long, not a multiple of 8`,
+      );
     if (total > 2048) failPath('$.data', `header of ${total} octets exceeds the 2048 Header Len allows`);
     out = new Uint8Array(total);
     out.set(m.data, 6);
   } else {
     const num = MH_TYPE_NUMBER[m.type];
-    if (num === undefined) failPath('$.type', `unknown message type ${JSON.stringify((m as { type: unknown }).type)}`);
+    if (num === undefined)
+      failPath('$.type', `unknown message type ${JSON.stringify((m as { type: unknown }).type)}`);
     mhType = num;
     const fixed = MH_FIXED_LENGTH[mhType]!;
     const given = m.options ?? [];
     if (!Array.isArray(given as unknown)) failPath('$.options', 'options must be a list');
-    given.forEach((o, i) => validateMobilityOption(o, `$.options[${i}]`));
+    for (const [i, o] of given.entries()) validateMobilityOption(o, `$.options[${i}]`);
     const laid = layoutMobilityOptions(given, fixed, opts.autoPad ?? true);
     const total = laid.reduce((n, o) => n + optionSize(o), fixed);
-    if (total % 8 !== 0) failPath('$.options', `options leave the header ${total} octets long, not a multiple of 8`);
+    if (total % 8 !== 0)
+      failPath('$.options', `options leave the header ${total} octets long, not a multiple of 8`);
     if (total > 2048) failPath('$.options', `header of ${total} octets exceeds the 2048 Header Len allows`);
     out = new Uint8Array(total);
     writeFixed(m, out, new DataView(out.buffer));

@@ -114,7 +114,9 @@ const BA_STATUS_TEXT: Readonly<Record<number, string>> = {
 
 /** Human text of a BA status, for events and logs. */
 export function baStatusText(status: number): string {
-  return BA_STATUS_TEXT[status] ?? (status < 128 ? `accepted (status ${status})` : `rejected (status ${status})`);
+  return (
+    BA_STATUS_TEXT[status] ?? (status < 128 ? `accepted (status ${status})` : `rejected (status ${status})`)
+  );
 }
 
 /** Values below 128 mean the BU was accepted (RFC 6275 §6.1.8). */

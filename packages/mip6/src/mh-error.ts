@@ -14,7 +14,11 @@ export class MhError extends Mip6secError {
 
   constructor(reason: string, where: { offset?: number; path?: string } = {}) {
     const at =
-      where.offset !== undefined ? ` at byte ${where.offset}` : where.path !== undefined ? ` at ${where.path}` : '';
+      where.offset !== undefined
+        ? ` at byte ${where.offset}`
+        : where.path !== undefined
+          ? ` at ${where.path}`
+          : '';
     super('EINVAL', `EINVAL${at}: ${reason}`);
     this.offset = where.offset;
     this.path = where.path;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mobilityOption } from '../test/arbitraries.js';
-import { decodeMh, encodeMh } from './mh-codec.js';
+import { mobilityOption } from './arbitraries.test-util.js';
 import { bytesToHex } from './json.js';
+import { decodeMh, encodeMh } from './mh-codec.js';
 import {
   decodeMobilityOptions,
   findOption,
@@ -35,11 +35,31 @@ describe('every mobility option (RFC 6275 §6.2.2–6.2.7)', () => {
   const cases: [string, MobilityOption, string][] = [
     ['Pad1 (0)', { type: 'pad1' }, '00'],
     ['PadN (1)', { type: 'padN', data: new Uint8Array(3) }, '0103000000'],
-    ['Binding Refresh Advice (2), 4-second units', { type: 'bindingRefreshAdvice', refreshInterval: 0x0102 }, '02020102'],
-    ['Alternate Care-of Address (3)', { type: 'alternateCareOfAddress', address: COA }, '031020010db8000100000000000000000005'],
-    ['Nonce Indices (4)', { type: 'nonceIndices', homeNonceIndex: 0x0a0b, careOfNonceIndex: 0x0c0d }, '04040a0b0c0d'],
-    ['Binding Authorization Data (5)', { type: 'bindingAuthorizationData', authenticator: Uint8Array.from({ length: 12 }, (_, i) => i) }, '050c000102030405060708090a0b'],
-    ['unknown type kept opaque', { type: 'unknown', optionType: 42, data: Uint8Array.of(9, 8, 7) }, '2a03090807'],
+    [
+      'Binding Refresh Advice (2), 4-second units',
+      { type: 'bindingRefreshAdvice', refreshInterval: 0x0102 },
+      '02020102',
+    ],
+    [
+      'Alternate Care-of Address (3)',
+      { type: 'alternateCareOfAddress', address: COA },
+      '031020010db8000100000000000000000005',
+    ],
+    [
+      'Nonce Indices (4)',
+      { type: 'nonceIndices', homeNonceIndex: 0x0a0b, careOfNonceIndex: 0x0c0d },
+      '04040a0b0c0d',
+    ],
+    [
+      'Binding Authorization Data (5)',
+      { type: 'bindingAuthorizationData', authenticator: Uint8Array.from({ length: 12 }, (_, i) => i) },
+      '050c000102030405060708090a0b',
+    ],
+    [
+      'unknown type kept opaque',
+      { type: 'unknown', optionType: 42, data: Uint8Array.of(9, 8, 7) },
+      '2a03090807',
+    ],
   ];
   for (const [name, o, hex] of cases) {
     it(name, () => {
@@ -97,25 +117,29 @@ describe('alignment (RFC 6275 §6.2: BRA 2n, Alt-CoA 8n+6, Nonce 2n, BAD 8n+2; t
   it('every laid-out option meets its alignment and every MH is a multiple of 8 octets', () => {
     const TYPE_ALIGN: Record<number, [number, number]> = { 2: [2, 0], 3: [8, 6], 4: [2, 0], 5: [8, 2] };
     fc.assert(
-      fc.property(fc.constantFrom(8, 12, 16, 24), fc.array(mobilityOption, { maxLength: 6 }), (fixed, options) => {
-        const type = fixed === 8 ? 'BRR' : fixed === 12 ? 'BU' : fixed === 16 ? 'HoTI' : 'BE';
-        const base =
-          type === 'BRR'
-            ? { type }
-            : type === 'BU'
-              ? { type, seq: 1, lifetime: 1 }
-              : type === 'HoTI'
-                ? { type, homeInitCookie: new Uint8Array(8) }
-                : { type, status: 1, homeAddress: '::' };
-        const b = encodeMh({ ...base, options } as Parameters<typeof encodeMh>[0]);
-        expect(b.length % 8).toBe(0);
-        for (const { type: t, at } of offsets(b, fixed)) {
-          const a = TYPE_ALIGN[t];
-          if (a) expect(at % a[0]).toBe(a[1]);
-        }
-        // And the strict decoder agrees.
-        expect(() => decodeMh(b)).not.toThrow();
-      }),
+      fc.property(
+        fc.constantFrom(8, 12, 16, 24),
+        fc.array(mobilityOption, { maxLength: 6 }),
+        (fixed, options) => {
+          const type = fixed === 8 ? 'BRR' : fixed === 12 ? 'BU' : fixed === 16 ? 'HoTI' : 'BE';
+          const base =
+            type === 'BRR'
+              ? { type }
+              : type === 'BU'
+                ? { type, seq: 1, lifetime: 1 }
+                : type === 'HoTI'
+                  ? { type, homeInitCookie: new Uint8Array(8) }
+                  : { type, status: 1, homeAddress: '::' };
+          const b = encodeMh({ ...base, options } as Parameters<typeof encodeMh>[0]);
+          expect(b.length % 8).toBe(0);
+          for (const { type: t, at } of offsets(b, fixed)) {
+            const a = TYPE_ALIGN[t];
+            if (a) expect(at % a[0]).toBe(a[1]);
+          }
+          // And the strict decoder agrees.
+          expect(() => decodeMh(b)).not.toThrow();
+        },
+      ),
       { numRuns: 500 },
     );
   });

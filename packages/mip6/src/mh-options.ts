@@ -168,7 +168,10 @@ export function decodeMobilityOptions(
     if (p + 2 > end) failAt(p, `mobility option type ${t} has no length octet before the end of the header`);
     const len = bytes[p + 1]!;
     if (p + 2 + len > end) {
-      failAt(p + 1, `mobility option type ${t} length ${len} runs past the end of the header (${end - p - 2} octets left)`);
+      failAt(
+        p + 1,
+        `mobility option type ${t} length ${len} runs past the end of the header (${end - p - 2} octets left)`,
+      );
     }
     const known = KNOWN[t];
     if (known?.length !== undefined && len !== known.length) {
@@ -177,7 +180,10 @@ export function decodeMobilityOptions(
     if (known && strict) {
       const a = MOBILITY_OPTION_ALIGNMENT[known.name];
       if (a && paddingFor(p - mhStart, a) !== 0) {
-        failAt(p, `${OPTION_TITLE[known.name]} option at offset ${p - mhStart} breaks its ${a.x}n+${a.y} alignment`);
+        failAt(
+          p,
+          `${OPTION_TITLE[known.name]} option at offset ${p - mhStart} breaks its ${a.x}n+${a.y} alignment`,
+        );
       }
     }
     const d = p + 2;
@@ -193,7 +199,11 @@ export function decodeMobilityOptions(
         out.push({ type: 'alternateCareOfAddress', address: ipFromBytes(bytes, d, 6) });
         break;
       case 'nonceIndices':
-        out.push({ type: 'nonceIndices', homeNonceIndex: view.getUint16(0), careOfNonceIndex: view.getUint16(2) });
+        out.push({
+          type: 'nonceIndices',
+          homeNonceIndex: view.getUint16(0),
+          careOfNonceIndex: view.getUint16(2),
+        });
         break;
       case 'bindingAuthorizationData':
         out.push({ type: 'bindingAuthorizationData', authenticator: bytes.slice(d, d + len) });
@@ -214,10 +224,12 @@ export function validateMobilityOption(o: MobilityOption, path: string): void {
     case 'pad1':
       return;
     case 'padN':
-      if (!(o.data instanceof Uint8Array) || o.data.length > 255) failPath(`${path}.data`, 'PadN data must be 0..255 octets');
+      if (!(o.data instanceof Uint8Array) || o.data.length > 255)
+        failPath(`${path}.data`, 'PadN data must be 0..255 octets');
       return;
     case 'bindingRefreshAdvice':
-      if (!u16(o.refreshInterval)) failPath(`${path}.refreshInterval`, 'refresh interval must be an integer 0..65535');
+      if (!u16(o.refreshInterval))
+        failPath(`${path}.refreshInterval`, 'refresh interval must be an integer 0..65535');
       return;
     case 'alternateCareOfAddress':
       if (typeof o.address !== 'string' || !o.address.includes(':')) {
@@ -230,8 +242,10 @@ export function validateMobilityOption(o: MobilityOption, path: string): void {
       }
       return;
     case 'nonceIndices':
-      if (!u16(o.homeNonceIndex)) failPath(`${path}.homeNonceIndex`, 'nonce index must be an integer 0..65535');
-      if (!u16(o.careOfNonceIndex)) failPath(`${path}.careOfNonceIndex`, 'nonce index must be an integer 0..65535');
+      if (!u16(o.homeNonceIndex))
+        failPath(`${path}.homeNonceIndex`, 'nonce index must be an integer 0..65535');
+      if (!u16(o.careOfNonceIndex))
+        failPath(`${path}.careOfNonceIndex`, 'nonce index must be an integer 0..65535');
       return;
     case 'bindingAuthorizationData':
       if (!(o.authenticator instanceof Uint8Array) || o.authenticator.length > 255) {
@@ -243,9 +257,13 @@ export function validateMobilityOption(o: MobilityOption, path: string): void {
         failPath(`${path}.optionType`, 'option type must be an integer 1..255');
       }
       if (KNOWN[o.optionType]) {
-        failPath(`${path}.optionType`, `option type ${o.optionType} is ${OPTION_TITLE[KNOWN[o.optionType]!.name]}, not unknown`);
+        failPath(
+          `${path}.optionType`,
+          `option type ${o.optionType} is ${OPTION_TITLE[KNOWN[o.optionType]!.name]}, not unknown`,
+        );
       }
-      if (!(o.data instanceof Uint8Array) || o.data.length > 255) failPath(`${path}.data`, 'option data must be 0..255 octets');
+      if (!(o.data instanceof Uint8Array) || o.data.length > 255)
+        failPath(`${path}.data`, 'option data must be 0..255 octets');
       return;
     default:
       failPath(`${path}.type`, `unknown mobility option ${JSON.stringify((o as { type: unknown }).type)}`);

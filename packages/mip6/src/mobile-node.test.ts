@@ -1,14 +1,17 @@
 import { Bus, type InboundIpPacket, VirtualClock } from '@mip6sec/core';
 import { describe, expect, it } from 'vitest';
-import { COA1, COA2, COA3, FakeNet, HA, HOA, PolicyKernel } from '../test/fake-network.js';
-import { HA_SPI, mhTypeOf, scenario } from '../test/scenario.js';
+import { COA1, COA2, COA3, FakeNet, HA, HOA, PolicyKernel } from './fake-network.test-util.js';
 import { decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
 import { MobileNode } from './mobile-node.js';
+import { HA_SPI, mhTypeOf, scenario } from './scenario.test-util.js';
 
 const haSa = { src: '::', dst: '::', spi: HA_SPI, proto: 'esp' as const };
 
 /** A BA as the HA would send it to the MN at `coa`, for scripted-HA tests. */
-function ba(fields: Partial<Extract<MhMessage, { type: 'BA' }>> & { seq: number }, coa = COA1): InboundIpPacket {
+function ba(
+  fields: Partial<Extract<MhMessage, { type: 'BA' }>> & { seq: number },
+  coa = COA1,
+): InboundIpPacket {
   const payload = encodeMh({ type: 'BA', status: 0, lifetime: 100, ...fields }, { src: HA, dst: HOA });
   return { src: HA, dst: coa, proto: 135, payload, routingHeader2: HOA, sa: haSa };
 }
@@ -20,14 +23,18 @@ describe('registration from a care-of address', () => {
     const order: string[] = [];
     s.mnBus.on('mip6.movement').subscribe((e) => {
       order.push(`movement ${e.oldCoa}->${e.newCoa} home=${e.atHome}`);
-      e.waitUntil(new Promise((r) => s.clock.setTimeout(r, 40)));
+      e.waitUntil(new Promise<void>((r) => s.clock.setTimeout(r, 40)));
     });
     s.mnBus.on('mip6.binding-sending').subscribe((e) => {
-      order.push(`sending seq ${e.seq} ${e.previousCoa}->${e.coa} k=${e.kBit} dereg=${e.deregistration} changes=${e.changesCoa}`);
+      order.push(
+        `sending seq ${e.seq} ${e.previousCoa}->${e.coa} k=${e.kBit} dereg=${e.deregistration} changes=${e.changesCoa}`,
+      );
       // A strategy's MIGRATE: the BU must not leave before it finishes.
       e.waitUntil(new Promise((r) => s.clock.setTimeout(() => r(order.push('migrate done')), 60)));
     });
-    s.mnBus.on('mip6.binding-acknowledged').subscribe((e) => order.push(`ack seq ${e.seq} coa ${e.coa} k=${e.kBit} lifetime ${e.lifetime}`));
+    s.mnBus
+      .on('mip6.binding-acknowledged')
+      .subscribe((e) => order.push(`ack seq ${e.seq} coa ${e.coa} k=${e.kBit} lifetime ${e.lifetime}`));
     s.mnIp.attach(COA1, 'link1');
     await s.net.run(99);
     expect(s.wire('mn')).toEqual([]);
@@ -54,24 +61,62 @@ describe('registration from a care-of address', () => {
       'migrate done',
       `ack seq 0 coa ${COA1} k=true lifetime 3600`,
     ]);
-    expect(s.mn.state()).toMatchObject({ coa: COA1, atHome: false, binding: { hoa: HOA, coa: COA1, ha: HA, seq: 0, kBit: true }, pendingSeq: undefined });
-    expect(s.mn.stats()).toMatchObject({ movements: 1, bindingUpdatesSent: 1, retransmissions: 0, bindingAcksReceived: 1, bindingAcksAccepted: 1 });
+    expect(s.mn.state()).toMatchObject({
+      coa: COA1,
+      atHome: false,
+      binding: { hoa: HOA, coa: COA1, ha: HA, seq: 0, kBit: true },
+      pendingSeq: undefined,
+    });
+    expect(s.mn.stats()).toMatchObject({
+      movements: 1,
+      bindingUpdatesSent: 1,
+      retransmissions: 0,
+      bindingAcksReceived: 1,
+      bindingAcksAccepted: 1,
+    });
     expect(s.mn.stats().bytesSent).toBe(32);
   });
 
-  it('installs its SPD: transport entries at start, the tunnel to the CoA after moving', async () => {
+  it('installs its SPD: transport entries at start, the tunnel to the CoA on leaving home, none at home', async () => {
     const s = scenario();
     await s.start();
+    const tunnels = () =>
+      s.mnKernel.dumpPolicies().then((ps) => ps.filter((p) => p.templates[0]!.mode === 'tunnel'));
     expect((await s.mnKernel.dumpPolicies()).length).toBe(4);
     s.mnIp.attach(COA1, 'link1');
     await s.net.run(100);
-    const tunnels = (await s.mnKernel.dumpPolicies()).filter((p) => p.templates[0]!.mode === 'tunnel');
-    expect(tunnels.length).toBe(4);
-    expect(tunnels.every((p) => [p.templates[0]!.src, p.templates[0]!.dst].includes(COA1))).toBe(true);
+    expect((await tunnels()).length).toBe(4);
+    expect((await tunnels()).every((p) => [p.templates[0]!.src, p.templates[0]!.dst].includes(COA1))).toBe(
+      true,
+    );
+    // Moving existing endpoints is the strategy's job (MIGRATE during the movement hold): by default
+    // the daemon leaves them alone, so it never undoes a strategy or drops an MSRD reference.
+    s.mnIp.attach(COA2, 'link2');
+    await s.net.run(100);
+    expect((await tunnels()).every((p) => [p.templates[0]!.src, p.templates[0]!.dst].includes(COA1))).toBe(
+      true,
+    );
+    s.mnIp.attach(HOA, 'home');
+    await s.net.run(100);
+    expect(await tunnels()).toEqual([]);
+  });
+
+  it("with policies: 'reconcile' it moves the tunnel endpoints itself; with 'none' it leaves the SPD alone", async () => {
+    const s = scenario({ mn: { policies: 'reconcile' } });
+    await s.start();
+    s.mnIp.attach(COA1, 'link1');
+    await s.net.run(100);
     s.mnIp.attach(COA2, 'link2');
     await s.net.run(100);
     const moved = (await s.mnKernel.dumpPolicies()).filter((p) => p.templates[0]!.mode === 'tunnel');
+    expect(moved.length).toBe(4);
     expect(moved.every((p) => [p.templates[0]!.src, p.templates[0]!.dst].includes(COA2))).toBe(true);
+    const t = scenario({ mn: { policies: 'none' } });
+    await t.start();
+    t.mnIp.attach(COA1, 'link1');
+    await t.net.run(100);
+    expect(await t.mnKernel.dumpPolicies()).toEqual([]);
+    expect(t.mn.state().binding?.coa).toBe(COA1);
   });
 });
 
@@ -90,7 +135,14 @@ describe('retransmission (RFC 6275 §11.8)', () => {
   });
 
   it('uses INITIAL_BINDACK_TIMEOUT (1 s) when a binding exists, and both timeouts are configurable', async () => {
-    const s = scenario({ mn: { initialBindackTimeoutMs: 100, initialBindackTimeoutFirstRegMs: 250, maxBindackTimeoutMs: 800, maxUpdateRate: 0 } });
+    const s = scenario({
+      mn: {
+        initialBindackTimeoutMs: 100,
+        initialBindackTimeoutFirstRegMs: 250,
+        maxBindackTimeoutMs: 800,
+        maxUpdateRate: 0,
+      },
+    });
     await s.start();
     s.mnIp.attach(COA1, 'link1');
     await s.net.run(1000);
@@ -102,7 +154,14 @@ describe('retransmission (RFC 6275 §11.8)', () => {
     const sent = s.wire('mn').slice(before);
     expect(sent.slice(1, 7).map((w, i) => w.at - sent[i]!.at)).toEqual([100, 200, 400, 800, 800, 800]);
     // First registration from scratch uses the FirstReg value.
-    const t = scenario({ mn: { initialBindackTimeoutMs: 100, initialBindackTimeoutFirstRegMs: 250, maxBindackTimeoutMs: 800, maxUpdateRate: 0 } });
+    const t = scenario({
+      mn: {
+        initialBindackTimeoutMs: 100,
+        initialBindackTimeoutFirstRegMs: 250,
+        maxBindackTimeoutMs: 800,
+        maxUpdateRate: 0,
+      },
+    });
     t.net.loss = (w) => w.from === 'mn';
     await t.start();
     t.mnIp.attach(COA1, 'link1');
@@ -133,7 +192,8 @@ describe('retransmission (RFC 6275 §11.8)', () => {
     s.mnIp.attach(COA3, 'link3');
     await s.net.run(3000);
     const sent = s.wire('mn');
-    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000 / 3 - 1);
+    for (let i = 1; i < sent.length; i++)
+      expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000 / 3 - 1);
     expect(s.ha.lookup(HOA)?.coa).toBe(COA3);
     expect(s.mn.state().binding?.coa).toBe(COA3);
   });
@@ -163,7 +223,10 @@ describe('sequence numbers', () => {
     await mn2.start();
     s.mnIp.attach(COA2, 'link2');
     await s.net.run(3000);
-    const bus = s.wire('mn').filter((w) => w.mh.type === 'BU').map((w) => (w.mh.type === 'BU' ? w.mh.seq : -1));
+    const bus = s
+      .wire('mn')
+      .filter((w) => w.mh.type === 'BU')
+      .map((w) => (w.mh.type === 'BU' ? w.mh.seq : -1));
     expect(bus).toEqual([500, 0, 501]);
     const bas = s.wire('ha').map((w) => (w.mh.type === 'BA' ? [w.mh.status, w.mh.seq] : []));
     expect(bas).toEqual([
@@ -201,7 +264,11 @@ describe('Binding Acknowledgement handling (RFC 6275 §11.7.3)', () => {
     const { sa: _sa, ...unprotected } = ba({ seq: 0 });
     s.mnIp.inject(unprotected);
     const other = '2001:db8::99';
-    s.mnIp.inject({ ...ba({ seq: 0 }), src: other, payload: encodeMh({ type: 'BA', status: 0, seq: 0, lifetime: 100 }, { src: other, dst: HOA }) });
+    s.mnIp.inject({
+      ...ba({ seq: 0 }),
+      src: other,
+      payload: encodeMh({ type: 'BA', status: 0, seq: 0, lifetime: 100 }, { src: other, dst: HOA }),
+    });
     s.mnIp.inject(ba({ seq: 5 }));
     await s.net.run(10);
     expect(s.mn.state().binding).toBeUndefined();
@@ -328,9 +395,15 @@ describe('return home (RFC 6275 §11.5.4)', () => {
     expect(baToHome.packet).toMatchObject({ src: HA, dst: HOA });
     expect(baToHome.packet.routingHeader2).toBeUndefined();
     expect(s.mnEvents.of('mip6.movement')[1]).toMatchObject({ oldCoa: COA1, newCoa: HOA, atHome: true });
-    expect(s.mnEvents.of('mip6.binding-sending')[1]).toMatchObject({ coa: HOA, previousCoa: COA1, deregistration: true });
+    expect(s.mnEvents.of('mip6.binding-sending')[1]).toMatchObject({
+      coa: HOA,
+      previousCoa: COA1,
+      deregistration: true,
+    });
     expect(s.mnEvents.of('mip6.returned-home')).toMatchObject([{ hoa: HOA, ha: HA, oldCoa: COA1 }]);
-    expect(s.haEvents.of('mip6.binding-deleted')).toMatchObject([{ hoa: HOA, previousCoa: COA1, reason: 'deregistration' }]);
+    expect(s.haEvents.of('mip6.binding-deleted')).toMatchObject([
+      { hoa: HOA, previousCoa: COA1, reason: 'deregistration' },
+    ]);
     expect(s.ha.lookup(HOA)).toBeUndefined();
     expect(s.mn.state()).toMatchObject({ atHome: true, binding: undefined, coa: HOA });
     // No tunnel at home, on either side.
@@ -396,12 +469,18 @@ describe('Binding Error (RFC 6275 §11.3.6)', () => {
     await s.mn.start();
     s.mnIp.attach(COA1, 'link1');
     await s.net.run(10);
-    const odd = encodeMh({ type: 'unknown', mhType: 42, data: new Uint8Array(2) }, { src: '2001:db8:9::9', dst: COA1 });
+    const odd = encodeMh(
+      { type: 'unknown', mhType: 42, data: new Uint8Array(2) },
+      { src: '2001:db8:9::9', dst: COA1 },
+    );
     s.mnIp.inject({ src: '2001:db8:9::9', dst: COA1, proto: 135, payload: odd });
     await s.net.run(10);
     const be = s.net.log.at(-1)!;
     expect(be.packet.dst).toBe('2001:db8:9::9');
-    expect(decodeMh(be.packet.payload, { src: COA1, dst: '2001:db8:9::9' })).toMatchObject({ type: 'BE', status: 2 });
+    expect(decodeMh(be.packet.payload, { src: COA1, dst: '2001:db8:9::9' })).toMatchObject({
+      type: 'BE',
+      status: 2,
+    });
   });
 
   it('a Binding Refresh Request from the HA triggers a refresh; garbage is counted and dropped', async () => {
@@ -409,9 +488,19 @@ describe('Binding Error (RFC 6275 §11.3.6)', () => {
     await s.start();
     s.mnIp.attach(COA1, 'link1');
     await s.net.run(1000);
-    s.mnIp.inject({ src: HA, dst: COA1, proto: 135, payload: encodeMh({ type: 'BRR' }, { src: HA, dst: COA1 }) });
+    s.mnIp.inject({
+      src: HA,
+      dst: COA1,
+      proto: 135,
+      payload: encodeMh({ type: 'BRR' }, { src: HA, dst: COA1 }),
+    });
     s.mnIp.inject({ src: HA, dst: COA1, proto: 135, payload: Uint8Array.of(1, 2, 3) });
-    s.mnIp.inject({ src: HA, dst: COA1, proto: 135, payload: encodeMh({ type: 'BRR', payloadProto: 6 }, { src: HA, dst: COA1 }) });
+    s.mnIp.inject({
+      src: HA,
+      dst: COA1,
+      proto: 135,
+      payload: encodeMh({ type: 'BRR', payloadProto: 6 }, { src: HA, dst: COA1 }),
+    });
     await s.net.run(1000);
     expect(s.wire('mn')).toHaveLength(2);
     expect(s.mn.stats().malformedDropped).toBe(2);
@@ -434,12 +523,19 @@ describe('bootstrap and lifecycle', () => {
     const net = new FakeNet(new VirtualClock());
     const ip = net.host('mn', []);
     let asked = 0;
-    const mn = new MobileNode(new Bus(), net.clock, ip, new PolicyKernel(), { hoa: HOA, ha: HA }, {
-      requestHomeAddress: async () => {
-        asked++;
-        return { hoa: '2001:db8::999', prefixLen: 64, ha: HA };
+    const mn = new MobileNode(
+      new Bus(),
+      net.clock,
+      ip,
+      new PolicyKernel(),
+      { hoa: HOA, ha: HA },
+      {
+        requestHomeAddress: async () => {
+          asked++;
+          return { hoa: '2001:db8::999', prefixLen: 64, ha: HA };
+        },
       },
-    });
+    );
     await mn.start();
     expect(asked).toBe(0);
     expect(mn.state().hoa).toBe(HOA);
@@ -457,6 +553,17 @@ describe('bootstrap and lifecycle', () => {
     const n = s.wire('mn').length;
     await s.net.run(100_000);
     expect(s.wire('mn').length).toBe(n);
+  });
+
+  it('a kernel refusing the SPD change does not keep the BU from leaving (the error is counted)', async () => {
+    const s = scenario();
+    await s.start();
+    s.mnKernel.refuse = 'ENOMEM';
+    s.mnIp.attach(COA1, 'link1');
+    await s.net.run(1000);
+    expect(s.mn.state().binding?.coa).toBe(COA1);
+    expect(s.mn.stats().errors).toBe(1);
+    expect(s.mn.error).toMatchObject({ code: 'ENOMEM' });
   });
 
   it('counts a send the kernel refuses, and retransmits', async () => {

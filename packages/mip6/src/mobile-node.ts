@@ -13,25 +13,26 @@
  *   MIGRATE first; `mip6.movement` is awaited the same way.
  */
 import {
+  type AttachmentEvent,
   type Binding,
   type Bus,
-  canonicalIp,
   type Clock,
+  canonicalIp,
   type InboundIpPacket,
-  type IpLayer,
-  type AttachmentEvent,
-  type Ip,
   IPPROTO_MH,
+  type Ip,
+  type IpLayer,
   type KernelBackend,
+  Mip6secError,
   networkOf,
   type Prefix,
   prefixContains,
   type Startable,
-  Mip6secError,
 } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { type BulEntry, BindingUpdateList } from './binding-update-list.js';
+import { BindingUpdateList, type BulEntry } from './binding-update-list.js';
 import type { HomeAddressSource } from './lookups.js';
+import { type BindingAck, type BindingError, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
 import {
   baAccepted,
   baStatusText,
@@ -46,9 +47,14 @@ import {
   MAX_UPDATE_RATE,
   MH_LIFETIME_UNIT_SECONDS,
 } from './mh-constants.js';
-import { type BindingAck, type BindingError, decodeMh, encodeMh, type MhMessage } from './mh-codec.js';
 import { findOption } from './mh-options.js';
-import { type Mip6Policy, type Mip6PolicyConfig, mnPolicies, syncPolicies } from './policies.js';
+import {
+  type Mip6Policy,
+  type Mip6PolicyConfig,
+  mnPolicies,
+  type PolicyManagement,
+  syncPolicies,
+} from './policies.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface MobileNodeConfig {
@@ -82,8 +88,12 @@ export interface MobileNodeConfig {
   readonly maxSequenceResyncs?: number;
   /** Accept a BA only when it came through an SA (default true; RFC 4877 requires ESP). */
   readonly requireIpsec?: boolean;
-  /** Keep the SPD in line with the attachment (default true). */
-  readonly installPolicies?: boolean;
+  /**
+   * SPD upkeep (default 'create'): entries are added when a state needs them (tunnel entries on
+   * leaving home) and removed when it no longer does (at home); moving existing tunnel endpoints
+   * is left to the strategy, unless 'reconcile'. See {@link PolicyManagement}.
+   */
+  readonly policies?: PolicyManagement;
   /** Reqids and options of the SPD entries. */
   readonly policy?: Omit<Mip6PolicyConfig, 'hoa' | 'ha' | 'coa'>;
 }
@@ -292,10 +302,21 @@ export class MobileNode implements Startable {
   }
 
   private async syncPolicies(): Promise<void> {
-    if (this.config.installPolicies === false) return;
+    const mode = this.config.policies ?? 'create';
+    if (mode === 'none') return;
     const desired = mnPolicies({ ...this.config.policy, hoa: this.hoa!, ha: this.ha!, coa: this.coa });
-    await syncPolicies(this.kernel, this.installed, desired);
+    await syncPolicies(this.kernel, this.installed, desired, { update: mode === 'reconcile' });
     this.installed = desired;
+  }
+
+  /** A kernel refusing an SPD change must not keep the BU from leaving; the error is counted. */
+  private async syncPoliciesQuietly(): Promise<void> {
+    try {
+      await this.syncPolicies();
+    } catch (err) {
+      this.counters.errors++;
+      this.lastError = err;
+    }
   }
 
   private async onAttachment(a: AttachmentEvent): Promise<void> {
@@ -318,7 +339,7 @@ export class MobileNode implements Startable {
     this.counters.movements++;
     await this.bus.emitAndWait({ type: 'mip6.movement', hoa, ha, oldCoa, newCoa, atHome });
     if (!this.running) return;
-    await this.syncPolicies();
+    await this.syncPoliciesQuietly();
     const e = this.entry();
     // A new attachment gives a registration the HA refused another try.
     e.stopped = undefined;
@@ -357,7 +378,9 @@ export class MobileNode implements Startable {
     const deregistration = coa === hoa;
     const kBit = this.config.kBit ?? true;
     const lifetimeSeconds = Math.max(0, this.config.lifetime ?? 3600);
-    const lifetimeUnits = deregistration ? 0 : Math.min(0xffff, Math.max(1, Math.ceil(lifetimeSeconds / MH_LIFETIME_UNIT_SECONDS)));
+    const lifetimeUnits = deregistration
+      ? 0
+      : Math.min(0xffff, Math.max(1, Math.ceil(lifetimeSeconds / MH_LIFETIME_UNIT_SECONDS)));
     const previousCoa = this.currentRegistration(e)?.coa ?? hoa;
     const seq = this.bul.takeSeq(e);
     await this.bus.emitAndWait({
@@ -415,7 +438,11 @@ export class MobileNode implements Startable {
     let m: MhMessage;
     try {
       // Checksum over the logical addresses: the RH2's home address is the final destination.
-      m = decodeMh(p.payload, { src: p.homeAddressOption ?? p.src, dst: p.routingHeader2 ?? p.dst, strictAlignment: false });
+      m = decodeMh(p.payload, {
+        src: p.homeAddressOption ?? p.src,
+        dst: p.routingHeader2 ?? p.dst,
+        strictAlignment: false,
+      });
     } catch {
       this.counters.malformedDropped++;
       return;
@@ -479,7 +506,16 @@ export class MobileNode implements Startable {
       e.registered = undefined;
       e.mayHaveBinding = false;
       this.counters.returnsHome++;
-      this.bus.emit({ type: 'mip6.binding-acknowledged', hoa, ha, coa: hoa, seq: m.seq, status: m.status, lifetime: 0, kBit });
+      this.bus.emit({
+        type: 'mip6.binding-acknowledged',
+        hoa,
+        ha,
+        coa: hoa,
+        seq: m.seq,
+        status: m.status,
+        lifetime: 0,
+        kBit,
+      });
       this.bus.emit({ type: 'mip6.returned-home', hoa, ha, oldCoa });
       return;
     }
@@ -493,7 +529,16 @@ export class MobileNode implements Startable {
         : granted * 1000 * (this.config.refreshRatio ?? 0.8);
     const delay = Math.max(this.timeouts.initial, o.sentAt + refreshIn - this.clock.now());
     this.setTimer(e, delay, () => this.beginRegistration(e));
-    this.bus.emit({ type: 'mip6.binding-acknowledged', hoa, ha, coa: o.coa, seq: m.seq, status: m.status, lifetime: granted, kBit });
+    this.bus.emit({
+      type: 'mip6.binding-acknowledged',
+      hoa,
+      ha,
+      coa: o.coa,
+      seq: m.seq,
+      status: m.status,
+      lifetime: granted,
+      kBit,
+    });
   }
 
   private reject(e: BulEntry, coa: Ip, status: number, reason = baStatusText(status)): void {
@@ -513,7 +558,13 @@ export class MobileNode implements Startable {
     const e = this.entry();
     if (m.status === IP6_MH_BES_UNKNOWN_HAO) {
       // §11.3.6: the HA has no binding for a HAO we used; register again unless a BU is already out.
-      if (m.homeAddress === this.hoa && this.coa !== undefined && this.coa !== this.hoa && !e.outstanding && !e.stopped) {
+      if (
+        m.homeAddress === this.hoa &&
+        this.coa !== undefined &&
+        this.coa !== this.hoa &&
+        !e.outstanding &&
+        !e.stopped
+      ) {
         e.registered = undefined;
         await this.beginRegistration(e);
       }
@@ -526,13 +577,25 @@ export class MobileNode implements Startable {
       e.outstanding = undefined;
       const reason = 'Binding Error: unrecognized MH Type (the home agent does not support Mobile IPv6)';
       e.stopped = { status: m.status, reason };
-      this.bus.emit({ type: 'mip6.binding-rejected', hoa: this.hoa!, coa: this.coa ?? this.hoa!, status: m.status, reason });
+      this.bus.emit({
+        type: 'mip6.binding-rejected',
+        hoa: this.hoa!,
+        coa: this.coa ?? this.hoa!,
+        status: m.status,
+        reason,
+      });
     }
   }
 
   private async onRefreshRequest(p: InboundIpPacket): Promise<void> {
     const e = this.entry();
-    if (p.src !== this.ha || e.outstanding || e.stopped || !this.currentRegistration(e) || this.coa === this.hoa) {
+    if (
+      p.src !== this.ha ||
+      e.outstanding ||
+      e.stopped ||
+      !this.currentRegistration(e) ||
+      this.coa === this.hoa
+    ) {
       this.counters.staleDropped++;
       return;
     }

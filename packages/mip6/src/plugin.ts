@@ -4,13 +4,7 @@
  * the token and starts the daemon with the host (`host.addStartable(host.resolve(MOBILE_NODE))`).
  * Optional lookups are taken from the container when a plugin (IKE, the lab) provides them.
  */
-import {
-  BUS,
-  CLOCK,
-  IP_LAYER,
-  KERNEL_BACKEND,
-  type Plugin,
-} from '@mip6sec/core';
+import { BUS, CLOCK, IP_LAYER, KERNEL_BACKEND, type Plugin } from '@mip6sec/core';
 import { type DependencyContainer, type InjectionToken, instanceCachingFactory } from 'tsyringe';
 import { HomeAgent, type HomeAgentConfig } from './home-agent.js';
 import { MobileNode, type MobileNodeConfig } from './mobile-node.js';

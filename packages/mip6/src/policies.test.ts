@@ -1,7 +1,14 @@
 import { IPPROTO_ICMPV6, IPPROTO_MH, PROTO_ANY, selectorKey, selectorMatches } from '@mip6sec/core';
 import { describe, expect, it } from 'vitest';
-import { COA1, COA2, HA, HOA, PolicyKernel } from '../test/fake-network.js';
-import { haPolicies, installPolicies, type Mip6Policy, mnPolicies, removePolicies, syncPolicies } from './policies.js';
+import { COA1, COA2, HA, HOA, PolicyKernel } from './fake-network.test-util.js';
+import {
+  haPolicies,
+  installPolicies,
+  type Mip6Policy,
+  mnPolicies,
+  removePolicies,
+  syncPolicies,
+} from './policies.js';
 
 const describeSet = (ps: Mip6Policy[]) =>
   ps.map((p) => {
@@ -26,30 +33,51 @@ describe('mnPolicies (RFC 4877 §5, mobile node)', () => {
 
   it('at home: no tunnel (the HoA is the CoA), transport entries unchanged', () => {
     const home = mnPolicies({ hoa: HOA, ha: HA, coa: HOA });
-    expect(home.map((p) => p.role)).toEqual(['homeRegistration', 'homeRegistration', 'prefixDiscovery', 'prefixDiscovery']);
+    expect(home.map((p) => p.role)).toEqual([
+      'homeRegistration',
+      'homeRegistration',
+      'prefixDiscovery',
+      'prefixDiscovery',
+    ]);
     expect(mnPolicies({ hoa: HOA, ha: HA })).toEqual(home);
     // Transport entries do not depend on the CoA (HAO/RH2 are outside ESP).
     expect(mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }).slice(0, 4)).toEqual(home);
   });
 
   it('reqids, priority and optional classes are configurable', () => {
-    const ps = mnPolicies({ hoa: HOA, ha: HA, coa: COA1, reqids: { homeRegistration: 11, payload: 44 }, priority: 5, prefixDiscovery: false, homeTesting: false });
+    const ps = mnPolicies({
+      hoa: HOA,
+      ha: HA,
+      coa: COA1,
+      reqids: { homeRegistration: 11, payload: 44 },
+      priority: 5,
+      prefixDiscovery: false,
+      homeTesting: false,
+    });
     expect(ps.map((p) => [p.role, p.data.templates[0]!.reqid, p.data.priority])).toEqual([
       ['homeRegistration', 11, 5],
       ['homeRegistration', 11, 5],
       ['payload', 44, 25],
       ['payload', 44, 25],
     ]);
-    expect(mnPolicies({ hoa: HOA, ha: HA, coa: COA1, payload: false }).some((p) => p.role === 'payload')).toBe(false);
+    expect(
+      mnPolicies({ hoa: HOA, ha: HA, coa: COA1, payload: false }).some((p) => p.role === 'payload'),
+    ).toBe(false);
   });
 
   it('the BU entry wins over the payload catch-all for a BU (lower priority value)', () => {
     const ps = mnPolicies({ hoa: HOA, ha: HA, coa: COA1 }).filter((p) => p.id.dir === 'out');
     const bu = { src: HOA, dst: HA, proto: IPPROTO_MH, mhType: 5 };
-    const matching = ps.filter((p) => selectorMatches(p.id.selector, bu)).sort((a, b) => a.data.priority - b.data.priority);
+    const matching = ps
+      .filter((p) => selectorMatches(p.id.selector, bu))
+      .sort((a, b) => a.data.priority - b.data.priority);
     expect(matching.map((p) => p.role)).toEqual(['homeRegistration', 'payload']);
     const mps = { src: HOA, dst: HA, proto: IPPROTO_ICMPV6, srcPort: 146 };
-    expect(ps.filter((p) => selectorMatches(p.id.selector, mps)).sort((a, b) => a.data.priority - b.data.priority)[0]!.role).toBe('prefixDiscovery');
+    expect(
+      ps
+        .filter((p) => selectorMatches(p.id.selector, mps))
+        .sort((a, b) => a.data.priority - b.data.priority)[0]!.role,
+    ).toBe('prefixDiscovery');
     expect(ps.find((p) => p.role === 'payload')!.id.selector.proto).toBe(PROTO_ANY);
   });
 });
@@ -78,7 +106,12 @@ describe('installing through a KernelBackend', () => {
     expect(await installPolicies(k, away)).toEqual({ added: 8, updated: 0, unchanged: 0, removed: 0 });
     expect(await installPolicies(k, away)).toEqual({ added: 0, updated: 0, unchanged: 8, removed: 0 });
     // Moving to COA2 changes only the tunnel templates.
-    expect(await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }))).toEqual({ added: 0, updated: 4, unchanged: 4, removed: 0 });
+    expect(await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }))).toEqual({
+      added: 0,
+      updated: 4,
+      unchanged: 4,
+      removed: 0,
+    });
     const tunnel = (await k.dumpPolicies()).filter((p) => p.templates[0]!.mode === 'tunnel');
     expect(tunnel.every((p) => p.templates[0]!.src === COA2 || p.templates[0]!.dst === COA2)).toBe(true);
   });
@@ -93,5 +126,23 @@ describe('installing through a KernelBackend', () => {
     expect(await removePolicies(k, away)).toBe(4);
     expect(await removePolicies(k, away)).toBe(0);
     expect(await k.dumpPolicies()).toEqual([]);
+  });
+
+  it('with update: false keeps what a strategy did; an update keeps an MSRD reference', async () => {
+    const k = new PolicyKernel();
+    await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA1 }));
+    expect(await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }), { update: false })).toEqual({
+      added: 0,
+      updated: 0,
+      unchanged: 8,
+      removed: 0,
+    });
+    const payloadOut = mnPolicies({ hoa: HOA, ha: HA, coa: COA1 }).find((p) => p.role === 'payload')!;
+    await k.updatePolicy(payloadOut.id, { ...payloadOut.data, ref: { mpi: 7n, refType: 1 } });
+    await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }));
+    expect(await k.queryPolicy(payloadOut.id)).toMatchObject({
+      ref: { mpi: 7n },
+      templates: [{ src: COA2, dst: HA }],
+    });
   });
 });

@@ -18,9 +18,9 @@
  */
 import {
   type Direction,
-  type Ip,
   IPPROTO_ICMPV6,
   IPPROTO_MH,
+  type Ip,
   type IpsecRequest,
   type KernelBackend,
   type PolicyData,
@@ -51,7 +51,12 @@ export interface Mip6Reqids {
   readonly payload: number;
 }
 
-export const DEFAULT_REQIDS: Mip6Reqids = { homeRegistration: 1, prefixDiscovery: 2, homeTesting: 3, payload: 4 };
+export const DEFAULT_REQIDS: Mip6Reqids = {
+  homeRegistration: 1,
+  prefixDiscovery: 2,
+  homeTesting: 3,
+  payload: 4,
+};
 
 export interface Mip6PolicyConfig {
   readonly hoa: Ip;
@@ -89,7 +94,12 @@ function away(cfg: Mip6PolicyConfig): cfg is Mip6PolicyConfig & { coa: Ip } {
   return cfg.coa !== undefined && cfg.coa !== cfg.hoa;
 }
 
-const transport = (reqid: number): IpsecRequest => ({ proto: 'esp', mode: 'transport', level: 'require', reqid });
+const transport = (reqid: number): IpsecRequest => ({
+  proto: 'esp',
+  mode: 'transport',
+  level: 'require',
+  reqid,
+});
 const tunnel = (reqid: number, src: Ip, dst: Ip): IpsecRequest => ({
   proto: 'esp',
   mode: 'tunnel',
@@ -115,13 +125,39 @@ function build(cfg: Mip6PolicyConfig, side: Side): Mip6Policy[] {
   const down: Direction = side === 'mn' ? 'in' : 'out';
   const upDirs: Direction[] = side === 'mn' ? ['out'] : ['in', 'fwd'];
   const out: Mip6Policy[] = [
-    entry('homeRegistration', { selector: selector(hoa, ha, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_BU }), dir: up }, prio, transport(r.homeRegistration)),
-    entry('homeRegistration', { selector: selector(ha, hoa, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_BACK }), dir: down }, prio, transport(r.homeRegistration)),
+    entry(
+      'homeRegistration',
+      { selector: selector(hoa, ha, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_BU }), dir: up },
+      prio,
+      transport(r.homeRegistration),
+    ),
+    entry(
+      'homeRegistration',
+      { selector: selector(ha, hoa, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_BACK }), dir: down },
+      prio,
+      transport(r.homeRegistration),
+    ),
   ];
   if (cfg.prefixDiscovery ?? true) {
     out.push(
-      entry('prefixDiscovery', { selector: selector(hoa, ha, { proto: IPPROTO_ICMPV6, srcPort: ICMPV6_MOBILE_PREFIX_SOL }), dir: up }, prio, transport(r.prefixDiscovery)),
-      entry('prefixDiscovery', { selector: selector(ha, hoa, { proto: IPPROTO_ICMPV6, srcPort: ICMPV6_MOBILE_PREFIX_ADV }), dir: down }, prio, transport(r.prefixDiscovery)),
+      entry(
+        'prefixDiscovery',
+        {
+          selector: selector(hoa, ha, { proto: IPPROTO_ICMPV6, srcPort: ICMPV6_MOBILE_PREFIX_SOL }),
+          dir: up,
+        },
+        prio,
+        transport(r.prefixDiscovery),
+      ),
+      entry(
+        'prefixDiscovery',
+        {
+          selector: selector(ha, hoa, { proto: IPPROTO_ICMPV6, srcPort: ICMPV6_MOBILE_PREFIX_ADV }),
+          dir: down,
+        },
+        prio,
+        transport(r.prefixDiscovery),
+      ),
     );
   }
   if (!away(cfg)) return out;
@@ -130,9 +166,23 @@ function build(cfg: Mip6PolicyConfig, side: Side): Mip6Policy[] {
   const toMn = (reqid: number) => tunnel(reqid, ha, coa);
   if (cfg.homeTesting ?? true) {
     for (const dir of upDirs) {
-      out.push(entry('homeTesting', { selector: selector(hoa, any, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_HOTI }), dir }, prio + 10, toHa(r.homeTesting)));
+      out.push(
+        entry(
+          'homeTesting',
+          { selector: selector(hoa, any, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_HOTI }), dir },
+          prio + 10,
+          toHa(r.homeTesting),
+        ),
+      );
     }
-    out.push(entry('homeTesting', { selector: selector(any, hoa, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_HOT }), dir: down }, prio + 10, toMn(r.homeTesting)));
+    out.push(
+      entry(
+        'homeTesting',
+        { selector: selector(any, hoa, { proto: IPPROTO_MH, mhType: IP6_MH_TYPE_HOT }), dir: down },
+        prio + 10,
+        toMn(r.homeTesting),
+      ),
+    );
   }
   if (cfg.payload ?? true) {
     for (const dir of upDirs) {
@@ -157,13 +207,24 @@ function sameTemplates(a: readonly IpsecRequest[], b: readonly IpsecRequest[]): 
   if (a.length !== b.length) return false;
   return a.every((x, i) => {
     const y = b[i]!;
-    return x.proto === y.proto && x.mode === y.mode && x.level === y.level && x.reqid === y.reqid && x.src === y.src && x.dst === y.dst;
+    return (
+      x.proto === y.proto &&
+      x.mode === y.mode &&
+      x.level === y.level &&
+      x.reqid === y.reqid &&
+      x.src === y.src &&
+      x.dst === y.dst
+    );
   });
 }
 
 /** True when an installed policy already says what `want` says. */
 export function policyMatches(have: SecurityPolicy, want: PolicyData): boolean {
-  return have.action === want.action && have.priority === want.priority && sameTemplates(have.templates, want.templates);
+  return (
+    have.action === want.action &&
+    have.priority === want.priority &&
+    sameTemplates(have.templates, want.templates)
+  );
 }
 
 export interface PolicySyncResult {
@@ -173,11 +234,24 @@ export interface PolicySyncResult {
   readonly removed: number;
 }
 
+export interface InstallOptions {
+  /**
+   * Rewrite entries that exist with other templates (default true). Daemons running beside a
+   * strategy pass false: moving tunnel endpoints is the strategy's job (MIGRATE, MSRD), and an
+   * update would undo it or drop the MSRD reference the strategy bound to the entry.
+   */
+  readonly update?: boolean;
+}
+
 /**
- * Makes the kernel hold `policies`: adds missing entries, updates ones that differ (a strategy
- * that already migrated them leaves nothing to do), leaves equal ones alone.
+ * Makes the kernel hold `policies`: adds missing entries, updates ones that differ (unless told
+ * not to; an MSRD reference already on the entry is kept), leaves equal ones alone.
  */
-export async function installPolicies(kernel: KernelBackend, policies: readonly Mip6Policy[]): Promise<PolicySyncResult> {
+export async function installPolicies(
+  kernel: KernelBackend,
+  policies: readonly Mip6Policy[],
+  opts: InstallOptions = {},
+): Promise<PolicySyncResult> {
   let added = 0;
   let updated = 0;
   let unchanged = 0;
@@ -186,8 +260,9 @@ export async function installPolicies(kernel: KernelBackend, policies: readonly 
     if (!have) {
       await kernel.addPolicy(p.id, p.data);
       added++;
-    } else if (!policyMatches(have, p.data)) {
-      await kernel.updatePolicy(p.id, p.data);
+    } else if ((opts.update ?? true) && !policyMatches(have, p.data)) {
+      const ref = p.data.ref ?? have.ref;
+      await kernel.updatePolicy(p.id, ref ? { ...p.data, ref } : p.data);
       updated++;
     } else {
       unchanged++;
@@ -197,7 +272,10 @@ export async function installPolicies(kernel: KernelBackend, policies: readonly 
 }
 
 /** Deletes `policies` from the kernel; entries already gone are fine. */
-export async function removePolicies(kernel: KernelBackend, policies: readonly Pick<Mip6Policy, 'id'>[]): Promise<number> {
+export async function removePolicies(
+  kernel: KernelBackend,
+  policies: readonly Pick<Mip6Policy, 'id'>[],
+): Promise<number> {
   let removed = 0;
   for (const p of policies) {
     if (!(await kernel.queryPolicy(p.id))) continue;
@@ -215,12 +293,21 @@ export async function syncPolicies(
   kernel: KernelBackend,
   previous: readonly Mip6Policy[],
   desired: readonly Mip6Policy[],
+  opts: InstallOptions = {},
 ): Promise<PolicySyncResult> {
   const keep = new Set(desired.map((p) => policyKey(p.id)));
   const removed = await removePolicies(
     kernel,
     previous.filter((p) => !keep.has(policyKey(p.id))),
   );
-  const r = await installPolicies(kernel, desired);
+  const r = await installPolicies(kernel, desired, opts);
   return { ...r, removed };
 }
+
+/**
+ * How a daemon keeps its SPD entries: `create` (default) adds the entries a state needs and
+ * removes those it no longer needs, leaving existing ones to the strategy; `reconcile` also
+ * rewrites tunnel endpoints to the current CoA (for runs without a strategy that moves them);
+ * `none` leaves the SPD alone.
+ */
+export type PolicyManagement = 'create' | 'reconcile' | 'none';

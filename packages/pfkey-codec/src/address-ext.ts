@@ -7,7 +7,7 @@
 
 import { AF_INET } from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
-import { LAYOUT, align8 } from './layout.js';
+import { align8, LAYOUT } from './layout.js';
 import type { AddressExt } from './model.js';
 import { invalid } from './pfkey-error.js';
 import { checkSockaddr, peekFamily, readSockaddr, sockaddrLen, writeSockaddr } from './sockaddr.js';
@@ -28,14 +28,24 @@ export const addressCodec: ExtCodec<AddressExt> = {
     const end = off + len;
     const family = peekFamily(c, off + SOCKADDR, end, 'sadb_address');
     const salen = sockaddrLen(family);
-    if (salen === 0) invalid(off + SOCKADDR, `sadb_address: address family ${family} is neither AF_INET (2) nor AF_INET6 (10)`);
+    if (salen === 0)
+      invalid(
+        off + SOCKADDR,
+        `sadb_address: address family ${family} is neither AF_INET (2) nor AF_INET6 (10)`,
+      );
     const want = SOCKADDR + align8(salen);
     if (len !== want) {
-      invalid(off, `sadb_address_len is ${len / 8} words; family ${family} needs exactly ${want / 8} (af_key.c verify_address_len)`);
+      invalid(
+        off,
+        `sadb_address_len is ${len / 8} words; family ${family} needs exactly ${want / 8} (af_key.c verify_address_len)`,
+      );
     }
     const prefixlen = c.bytes[off + PREFIXLEN] as number;
     if (prefixlen > maxPrefix(family)) {
-      invalid(off + PREFIXLEN, `sadb_address_prefixlen ${prefixlen} exceeds ${maxPrefix(family)} for family ${family}`);
+      invalid(
+        off + PREFIXLEN,
+        `sadb_address_prefixlen ${prefixlen} exceeds ${maxPrefix(family)} for family ${family}`,
+      );
     }
     requireZero(c, off + RESERVED, off + SOCKADDR, 'sadb_address_reserved');
     const address = readSockaddr(c, off + SOCKADDR, end, 'sadb_address');
@@ -47,7 +57,10 @@ export const addressCodec: ExtCodec<AddressExt> = {
     const salen = checkSockaddr(e.address, off + SOCKADDR, 'sadb_address');
     checkU8(e.prefixlen, off + PREFIXLEN, 'sadb_address_prefixlen');
     if (e.prefixlen > maxPrefix(e.address.family)) {
-      invalid(off + PREFIXLEN, `sadb_address_prefixlen ${e.prefixlen} exceeds ${maxPrefix(e.address.family)} for family ${e.address.family}`);
+      invalid(
+        off + PREFIXLEN,
+        `sadb_address_prefixlen ${e.prefixlen} exceeds ${maxPrefix(e.address.family)} for family ${e.address.family}`,
+      );
     }
     return SOCKADDR + align8(salen);
   },

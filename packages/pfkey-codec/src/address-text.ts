@@ -14,8 +14,11 @@ export function sockaddr(text: string, port = 0, path = 'address'): Sockaddr {
   if (typeof text !== 'string') inputError(path, `expected an address string, got ${typeof text}`);
   const addr = parseIp(text);
   if (!addr) inputError(path, `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) inputError(path, `port ${port} is not in 0..65535`);
-  return addr.length === 4 ? { family: AF_INET, port, addr } : { family: AF_INET6, port, flowinfo: 0, addr, scopeId: 0 };
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff)
+    inputError(path, `port ${port} is not in 0..65535`);
+  return addr.length === 4
+    ? { family: AF_INET, port, addr }
+    : { family: AF_INET6, port, flowinfo: 0, addr, scopeId: 0 };
 }
 
 /** Address and prefix length from `addr` or `addr/len` (a bare address gets the full length). */
@@ -30,4 +33,3 @@ export function prefix(text: string, path = 'address'): { address: Sockaddr; pre
   if (!(prefixlen <= full)) inputError(path, `prefix length ${JSON.stringify(lenText)} is not in 0..${full}`);
   return { address, prefixlen };
 }
-

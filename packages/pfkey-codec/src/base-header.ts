@@ -10,7 +10,7 @@
 import { PF_KEY_V2, SADB_MAX } from './constants.js';
 import { LAYOUT } from './layout.js';
 import type { PfkeyMessage } from './model.js';
-import { PfkeyError, invalid } from './pfkey-error.js';
+import { invalid, PfkeyError } from './pfkey-error.js';
 import { type Cursor, checkU8, checkU16, checkU32 } from './wire.js';
 
 const F = LAYOUT.sadb_msg.fields;
@@ -25,7 +25,13 @@ const SEQ = F.sadb_msg_seq.offset;
 const PID = F.sadb_msg_pid.offset;
 
 /** Offsets of the header fields, for error reports. */
-export const SADB_MSG_OFFSETS = { type: TYPE, errno: ERRNO, satype: SATYPE, len: LEN, reserved: RESERVED } as const;
+export const SADB_MSG_OFFSETS = {
+  type: TYPE,
+  errno: ERRNO,
+  satype: SATYPE,
+  len: LEN,
+  reserved: RESERVED,
+} as const;
 
 /**
  * Checks the header at `start` and returns the message length in bytes. `avail` is how many bytes the
@@ -43,14 +49,23 @@ export function checkBaseHeader(c: Cursor, start: number, avail: number, exact: 
   if (type === 0 || type > SADB_MAX) invalid(start + TYPE, `sadb_msg_type ${type} is outside 1..${SADB_MAX}`);
   const words = c.dv.getUint16(start + LEN, true);
   if (words < SADB_MSG_SIZE / 8) {
-    throw new PfkeyError('EMSGSIZE', start + LEN, `sadb_msg_len ${words} is below 2 words (the header alone)`);
+    throw new PfkeyError(
+      'EMSGSIZE',
+      start + LEN,
+      `sadb_msg_len ${words} is below 2 words (the header alone)`,
+    );
   }
   const len = words * 8;
   if (exact ? words !== Math.floor(avail / 8) : len > avail) {
-    throw new PfkeyError('EMSGSIZE', start + LEN, `sadb_msg_len says ${len} bytes (${words} words) but ${avail} bytes were given`);
+    throw new PfkeyError(
+      'EMSGSIZE',
+      start + LEN,
+      `sadb_msg_len says ${len} bytes (${words} words) but ${avail} bytes were given`,
+    );
   }
   // Linux compares words, so 1..7 stray bytes pass the header check and then fail the extension walk.
-  if (exact && avail !== len) invalid(start + len, `${avail - len} stray bytes after the ${len}-byte message`);
+  if (exact && avail !== len)
+    invalid(start + len, `${avail - len} stray bytes after the ${len}-byte message`);
   return len;
 }
 

@@ -4,14 +4,20 @@
  * set, and re-encoded byte for byte.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CRun, requireC, runC } from '../test-support/compile-c.js';
+import { type CRun, requireC, runC } from './compile-c.test-util.js';
 import * as K from './constants.js';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
 import { formatIp, fromHex, toHex } from './ip-address.js';
+import { fromJson, toJson } from './json.js';
 import { readMigrate } from './migrate-message.js';
-import { type ExtensionOf, getExtension, type PfkeyExtension, type PfkeyMessage, type Sockaddr } from './model.js';
-import { toJson, fromJson } from './json.js';
+import {
+  type ExtensionOf,
+  getExtension,
+  type PfkeyExtension,
+  type PfkeyMessage,
+  type Sockaddr,
+} from './model.js';
 import type { Origin } from './validate.js';
 
 let run: CRun;
@@ -27,7 +33,11 @@ beforeAll(() => {
   }
 });
 
-function load(name: string, skip: (note: string) => never, origin: Origin = 'any'): { bytes: Uint8Array; msg: PfkeyMessage } {
+function load(
+  name: string,
+  skip: (note: string) => never,
+  origin: Origin = 'any',
+): { bytes: Uint8Array; msg: PfkeyMessage } {
   requireC(run, skip);
   const bytes = messages.get(name);
   if (!bytes) throw new Error(`messages.c printed no ${name}`);
@@ -70,7 +80,12 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
     expect(m.dir).toBe(K.IPSEC_DIR_OUTBOUND);
     expect(m.bundles).toHaveLength(2);
     const [b1, b2] = m.bundles;
-    expect(b1).toMatchObject({ proto: K.IPPROTO_ESP, mode: K.IPSEC_MODE_TUNNEL, level: K.IPSEC_LEVEL_UNIQUE, reqid: 0x7e57 });
+    expect(b1).toMatchObject({
+      proto: K.IPPROTO_ESP,
+      mode: K.IPSEC_MODE_TUNNEL,
+      level: K.IPSEC_LEVEL_UNIQUE,
+      reqid: 0x7e57,
+    });
     expect([ip(b1?.old.src), ip(b1?.old.dst), ip(b1?.new.src), ip(b1?.new.dst)]).toEqual([
       '2001:db8:cccc::1',
       '2001:db8:aaaa::1',
@@ -108,12 +123,22 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
     expect(ip(pol.requests[0]?.dst)).toBe('2001:db8:2::1');
     expect(pol.requests[1]?.proto).toBe(K.IPPROTO_COMP);
     expect(ip(pol.requests[1]?.src)).toBe('192.0.2.1');
-    expect(pol.requests[2]).toEqual({ proto: K.IPPROTO_AH, mode: K.IPSEC_MODE_TRANSPORT, level: K.IPSEC_LEVEL_REQUIRE, reqid: 0 });
+    expect(pol.requests[2]).toEqual({
+      proto: K.IPPROTO_AH,
+      mode: K.IPSEC_MODE_TRANSPORT,
+      level: K.IPSEC_LEVEL_REQUIRE,
+      reqid: 0,
+    });
   });
 
   it('SPDUPDATE bound to an MPI with SADB_X_EXT_REF (16-byte struct sadb_x_ref from C)', (ctx) => {
     const { msg } = load('SPDUPDATE_REF', ctx.skip, 'user');
-    expect(ext(msg, K.SADB_X_EXT_REF)).toEqual({ type: K.SADB_X_EXT_REF, refType: 1, refTypeExt: 0x0203, mpi: 0x1122334455667788n });
+    expect(ext(msg, K.SADB_X_EXT_REF)).toEqual({
+      type: K.SADB_X_EXT_REF,
+      refType: 1,
+      refTypeExt: 0x0203,
+      mpi: 0x1122334455667788n,
+    });
     expect(ext(msg, K.SADB_EXT_ADDRESS_SRC).proto).toBe(K.IPPROTO_MH);
   });
 
@@ -129,7 +154,12 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
       encrypt: K.SADB_X_EALG_AESCBC,
       flags: K.SADB_SAFLAGS_NOECN,
     });
-    expect(ext(msg, K.SADB_EXT_LIFETIME_HARD)).toMatchObject({ allocations: 1000000, bytes: 1n << 40n, addtime: 3600n, usetime: 1800n });
+    expect(ext(msg, K.SADB_EXT_LIFETIME_HARD)).toMatchObject({
+      allocations: 1000000,
+      bytes: 1n << 40n,
+      addtime: 3600n,
+      usetime: 1800n,
+    });
     const auth = ext(msg, K.SADB_EXT_KEY_AUTH);
     expect(auth.bits).toBe(160);
     expect(toHex(auth.key)).toBe('101112131415161718191a1b1c1d1e1f20212223');
@@ -152,7 +182,9 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
     expect(proxy.address.port).toBe(80);
     const src = ext(msg, K.SADB_EXT_IDENTITY_SRC);
     expect(src).toMatchObject({ identType: K.SADB_IDENTTYPE_FQDN, id: 7n });
-    expect(toJson(msg).extensions?.find((e) => e.type === 'IDENTITY_DST')).toMatchObject({ identity: 'user@example.org' });
+    expect(toJson(msg).extensions?.find((e) => e.type === 'IDENTITY_DST')).toMatchObject({
+      identity: 'user@example.org',
+    });
     const sens = ext(msg, K.SADB_EXT_SENSITIVITY);
     expect(sens).toMatchObject({ dpd: 3, sensLevel: 4, integLevel: 5 });
     expect(toHex(sens.sensBitmap)).toBe('f000000000000000');
@@ -163,7 +195,12 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
   it('the kernel ACQUIRE with a proposal, and the extended ACQUIRE with SADB_X_EXT_REF', (ctx) => {
     const { msg } = load('ACQUIRE_PROPOSAL', ctx.skip, 'kernel');
     expect(msg).toMatchObject({ type: K.SADB_ACQUIRE, seq: 7, satype: K.SADB_SATYPE_ESP });
-    expect(ext(msg, K.SADB_X_EXT_POLICY)).toMatchObject({ id: 9, priority: 10, dir: K.IPSEC_DIR_OUTBOUND, requests: [] });
+    expect(ext(msg, K.SADB_X_EXT_POLICY)).toMatchObject({
+      id: 9,
+      priority: 10,
+      dir: K.IPSEC_DIR_OUTBOUND,
+      requests: [],
+    });
     const prop = ext(msg, K.SADB_EXT_PROPOSAL);
     expect(prop.replay).toBe(32);
     expect(prop.combs).toHaveLength(2);
@@ -178,7 +215,12 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
       softUsetime: 25200n,
     });
     const ext2 = load('ACQUIRE_REF', ctx.skip, 'kernel').msg;
-    expect(ext(ext2, K.SADB_X_EXT_REF)).toEqual({ type: K.SADB_X_EXT_REF, refType: 2, refTypeExt: 0, mpi: 0xfedcba9876543210n });
+    expect(ext(ext2, K.SADB_X_EXT_REF)).toEqual({
+      type: K.SADB_X_EXT_REF,
+      refType: 2,
+      refTypeExt: 0,
+      mpi: 0xfedcba9876543210n,
+    });
     // A kernel-only message: user space sending it would get EOPNOTSUPP from Linux.
     expect(() => decode(messages.get('ACQUIRE_REF') as Uint8Array, { origin: 'user' })).toThrow(/EOPNOTSUPP/);
   });
@@ -190,7 +232,12 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
       { id: K.SADB_AALG_SHA1HMAC, ivlen: 0, minbits: 160, maxbits: 160 },
       { id: K.SADB_X_AALG_SHA2_256HMAC, ivlen: 0, minbits: 256, maxbits: 256 },
     ]);
-    expect(ext(msg, K.SADB_EXT_SUPPORTED_ENCRYPT).algs[1]).toEqual({ id: K.SADB_X_EALG_AESCBC, ivlen: 16, minbits: 128, maxbits: 256 });
+    expect(ext(msg, K.SADB_EXT_SUPPORTED_ENCRYPT).algs[1]).toEqual({
+      id: K.SADB_X_EALG_AESCBC,
+      ivlen: 16,
+      minbits: 128,
+      maxbits: 256,
+    });
   });
 
   it('GETSPI with SPIRANGE, DUMP with FILTER, NAT-T new mapping, and an SPD dump reply with a refcount', (ctx) => {
@@ -213,6 +260,8 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
     expect(spd.reserved).toBe(2);
     expect(ext(spd, K.SADB_EXT_LIFETIME_CURRENT).addtime).toBe(1700000000n);
     // The refcount in sadb_msg_reserved is what user space may not send.
-    expect(() => decode(messages.get('SPDDUMP_REPLY') as Uint8Array, { origin: 'user' })).toThrow('EINVAL at byte 6');
+    expect(() => decode(messages.get('SPDDUMP_REPLY') as Uint8Array, { origin: 'user' })).toThrow(
+      'EINVAL at byte 6',
+    );
   });
 });

@@ -12,15 +12,15 @@
  * the buffer (see model.ts).
  */
 
+import { checkBaseHeader, readBaseHeader, SADB_MSG_SIZE } from './base-header.js';
 import { SADB_EXT_MAX_LINUX, SADB_X_EXT_REF } from './constants.js';
-import { SADB_MSG_SIZE, checkBaseHeader, readBaseHeader } from './base-header.js';
 import type { ExtCodec } from './ext-codec.js';
 import { EXT_CODECS, LINUX_MIN_LEN } from './extensions.js';
 import type { PfkeyMessage } from './model.js';
 import { extTypeName } from './names.js';
 import { invalid } from './pfkey-error.js';
 import { unknownCodec } from './unknown-ext.js';
-import { type Origin, checkMessageRules } from './validate.js';
+import { checkMessageRules, type Origin } from './validate.js';
 import { type Cursor, cursor } from './wire.js';
 
 export interface DecodeOptions {
@@ -51,7 +51,8 @@ function decodeBody(c: Cursor, start: number, len: number, options: DecodeOption
     const type = dv.getUint16(off + 2, true);
     const extLen = words * 8;
     if (words === 0) invalid(off, 'sadb_ext_len is 0 words');
-    if (extLen > left) invalid(off, `sadb_ext_len says ${extLen} bytes but only ${left} are left in the message`);
+    if (extLen > left)
+      invalid(off, `sadb_ext_len says ${extLen} bytes but only ${left} are left in the message`);
     if (type === 0) invalid(off + 2, 'sadb_ext_type 0 is SADB_EXT_RESERVED');
     let codec: ExtCodec;
     if (type <= SADB_EXT_MAX_LINUX) {

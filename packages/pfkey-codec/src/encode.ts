@@ -8,15 +8,15 @@
  * deliberately bad messages for tests; values must still fit their fields.
  */
 
+import { checkHeaderValues, SADB_MSG_OFFSETS, SADB_MSG_SIZE, writeBaseHeader } from './base-header.js';
 import { SADB_EXT_MAX_LINUX, SADB_MAX, SADB_X_EXT_REF, UNKNOWN_EXTENSION } from './constants.js';
-import { SADB_MSG_OFFSETS, SADB_MSG_SIZE, checkHeaderValues, writeBaseHeader } from './base-header.js';
 import type { ExtCodec } from './ext-codec.js';
 import { EXT_CODECS } from './extensions.js';
 import type { PfkeyExtension, PfkeyMessage, PfkeyMessageInit, UnknownExt } from './model.js';
 import { extTypeName } from './names.js';
-import { PfkeyError, invalid } from './pfkey-error.js';
+import { invalid, PfkeyError } from './pfkey-error.js';
 import { unknownCodec } from './unknown-ext.js';
-import { type Origin, checkMessageRules } from './validate.js';
+import { checkMessageRules, type Origin } from './validate.js';
 import { cursor } from './wire.js';
 
 export interface EncodeOptions {
@@ -53,7 +53,8 @@ export function encode(msg: PfkeyMessageInit, options?: EncodeOptions): Uint8Arr
   const m = withDefaults(msg);
   const validate = options?.validate !== false;
   checkHeaderValues(m);
-  if (m.type === 0 || m.type > SADB_MAX) invalid(SADB_MSG_OFFSETS.type, `sadb_msg_type ${m.type} is outside 1..${SADB_MAX}`);
+  if (m.type === 0 || m.type > SADB_MAX)
+    invalid(SADB_MSG_OFFSETS.type, `sadb_msg_type ${m.type} is outside 1..${SADB_MAX}`);
   if (!Array.isArray(m.extensions)) invalid(SADB_MSG_SIZE, 'extensions must be an array');
   const exts = m.extensions;
   const codecs: ExtCodec[] = new Array(exts.length);
@@ -75,13 +76,18 @@ export function encode(msg: PfkeyMessageInit, options?: EncodeOptions): Uint8Arr
       }
     }
     const n = codec.size(e, size);
-    if (n > MAX_BYTES) throw new PfkeyError('EMSGSIZE', size, `${extTypeName(e.type)} of ${n} bytes exceeds 65535 words`);
+    if (n > MAX_BYTES)
+      throw new PfkeyError('EMSGSIZE', size, `${extTypeName(e.type)} of ${n} bytes exceeds 65535 words`);
     codecs[i] = codec;
     offsets[i] = size;
     size += n;
   }
   if (size > MAX_BYTES) {
-    throw new PfkeyError('EMSGSIZE', SADB_MSG_OFFSETS.len, `message of ${size} bytes exceeds sadb_msg_len's 65535 words`);
+    throw new PfkeyError(
+      'EMSGSIZE',
+      SADB_MSG_OFFSETS.len,
+      `message of ${size} bytes exceeds sadb_msg_len's 65535 words`,
+    );
   }
   if (validate) checkMessageRules(m, offsets, 0, options?.origin ?? 'any');
 

@@ -4,8 +4,8 @@
  * handler looks at it (af_key.c `sadb_ext_min_len`, kernel-interfaces.md §1.3).
  */
 
-import * as K from './constants.js';
 import { addressCodec } from './address-ext.js';
+import * as K from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
 import { identityCodec } from './identity-ext.js';
 import { keyCodec } from './key-ext.js';
@@ -32,8 +32,14 @@ export const EXT_CODECS: ReadonlyArray<ExtCodec | undefined> = (() => {
     t[type] = codec;
   };
   set(K.SADB_EXT_SA, saCodec);
-  for (const ty of [K.SADB_EXT_LIFETIME_CURRENT, K.SADB_EXT_LIFETIME_HARD, K.SADB_EXT_LIFETIME_SOFT]) set(ty, lifetimeCodec);
-  for (const ty of [K.SADB_EXT_ADDRESS_SRC, K.SADB_EXT_ADDRESS_DST, K.SADB_EXT_ADDRESS_PROXY, K.SADB_X_EXT_NAT_T_OA]) {
+  for (const ty of [K.SADB_EXT_LIFETIME_CURRENT, K.SADB_EXT_LIFETIME_HARD, K.SADB_EXT_LIFETIME_SOFT])
+    set(ty, lifetimeCodec);
+  for (const ty of [
+    K.SADB_EXT_ADDRESS_SRC,
+    K.SADB_EXT_ADDRESS_DST,
+    K.SADB_EXT_ADDRESS_PROXY,
+    K.SADB_X_EXT_NAT_T_OA,
+  ]) {
     set(ty, addressCodec);
   }
   set(K.SADB_EXT_KEY_AUTH, keyCodec);

@@ -36,11 +36,26 @@ const XFRMA_KMADDRESS = 19;
 const XFRM_MODE_TUNNEL = 1;
 
 interface XfrmMigration {
-  sel: { daddr: Uint8Array; saddr: Uint8Array; family: number; prefixlenD: number; prefixlenS: number; proto: number };
+  sel: {
+    daddr: Uint8Array;
+    saddr: Uint8Array;
+    family: number;
+    prefixlenD: number;
+    prefixlenS: number;
+    proto: number;
+  };
   dir: number;
   kmaddress: { local: Uint8Array; remote: Uint8Array; reserved: number; family: number };
   entry: Uint8Array;
-  m: { oldDaddr: Uint8Array; oldSaddr: Uint8Array; newDaddr: Uint8Array; newSaddr: Uint8Array; proto: number; mode: number; reqid: number };
+  m: {
+    oldDaddr: Uint8Array;
+    oldSaddr: Uint8Array;
+    newDaddr: Uint8Array;
+    newSaddr: Uint8Array;
+    proto: number;
+    mode: number;
+    reqid: number;
+  };
 }
 
 /** Reads nlmsghdr + xfrm_userpolicy_id + attributes at the x86_64 offsets of reference §5 / Appendix A. */
@@ -64,7 +79,12 @@ function readXfrmMigrate(b: Uint8Array): XfrmMigration {
     const type = dv.getUint16(off + 2, true);
     const body = b.subarray(off + 4, off + len);
     if (type === XFRMA_KMADDRESS) {
-      kmaddress = { local: body.subarray(0, 16), remote: body.subarray(16, 32), reserved: dv.getUint32(off + 36, true), family: dv.getUint16(off + 40, true) };
+      kmaddress = {
+        local: body.subarray(0, 16),
+        remote: body.subarray(16, 32),
+        reserved: dv.getUint32(off + 36, true),
+        family: dv.getUint16(off + 40, true),
+      };
     }
     if (type === XFRMA_MIGRATE) entry = body;
   }
@@ -96,9 +116,17 @@ function pfkeyMigrateFor(x: XfrmMigration): Uint8Array {
   return encode(
     buildMigrate({
       // Linux reports the raw XFRM selector protocol (0 for any), not IPSEC_ULPROTO_ANY, and no ports.
-      selector: { src: { address: v6(x.sel.saddr), prefixlen: x.sel.prefixlenS }, dst: { address: v6(x.sel.daddr), prefixlen: x.sel.prefixlenD }, proto: x.sel.proto },
+      selector: {
+        src: { address: v6(x.sel.saddr), prefixlen: x.sel.prefixlenS },
+        dst: { address: v6(x.sel.daddr), prefixlen: x.sel.prefixlenD },
+        proto: x.sel.proto,
+      },
       dir: x.dir + 1,
-      kmaddress: { local: v6(x.kmaddress.local), remote: v6(x.kmaddress.remote), reserved: x.kmaddress.reserved },
+      kmaddress: {
+        local: v6(x.kmaddress.local),
+        remote: v6(x.kmaddress.remote),
+        reserved: x.kmaddress.reserved,
+      },
       bundles: [
         {
           proto: x.m.proto,
@@ -143,13 +171,15 @@ describe('Appendix B golden vectors (Linux 6.18.44), as the SADB_X_MIGRATE af_ke
     expect(formatIp(m.kmaddress?.remote.addr as Uint8Array)).toBe('2001:db8:aaaa::1');
     expect(m.bundles).toHaveLength(1);
     const b = m.bundles[0];
-    expect(b).toMatchObject({ proto: K.IPPROTO_ESP, mode: K.IPSEC_MODE_TUNNEL, level: K.IPSEC_LEVEL_UNIQUE, reqid: 0x7e57 });
-    expect([b?.old.src, b?.old.dst, b?.new.src, b?.new.dst].map((s) => formatIp(s?.addr as Uint8Array))).toEqual([
-      '2001:db8:cccc::1',
-      '2001:db8:aaaa::1',
-      '2001:db8:dddd::1',
-      '2001:db8:aaaa::1',
-    ]);
+    expect(b).toMatchObject({
+      proto: K.IPPROTO_ESP,
+      mode: K.IPSEC_MODE_TUNNEL,
+      level: K.IPSEC_LEVEL_UNIQUE,
+      reqid: 0x7e57,
+    });
+    expect(
+      [b?.old.src, b?.old.dst, b?.new.src, b?.new.dst].map((s) => formatIp(s?.addr as Uint8Array)),
+    ).toEqual(['2001:db8:cccc::1', '2001:db8:aaaa::1', '2001:db8:dddd::1', '2001:db8:aaaa::1']);
     // And the request the MIPv6 daemon would have sent through PF_KEY instead is accepted as the kernel would.
     expect(() => decode(pfkeyMigrateFor(request), { origin: 'user' })).not.toThrow();
   });

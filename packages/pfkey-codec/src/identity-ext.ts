@@ -6,7 +6,7 @@
  */
 
 import type { ExtCodec } from './ext-codec.js';
-import { LAYOUT, align8 } from './layout.js';
+import { align8, LAYOUT } from './layout.js';
 import type { IdentityExt } from './model.js';
 import { invalid } from './pfkey-error.js';
 import { checkBytes, checkU16, checkU64, requireZero } from './wire.js';
@@ -31,7 +31,8 @@ export const identityCodec: ExtCodec<IdentityExt> = {
     checkU16(e.identType, off + TYPE, 'sadb_ident_type');
     checkU64(e.id, off + ID, 'sadb_ident_id');
     checkBytes(e.data, off + DATA, 'identity data');
-    if (e.data.length % 8 !== 0) invalid(off + DATA, `identity data must be a multiple of 8 bytes, got ${e.data.length}`);
+    if (e.data.length % 8 !== 0)
+      invalid(off + DATA, `identity data must be a multiple of 8 bytes, got ${e.data.length}`);
     return DATA + align8(e.data.length);
   },
   write(c, off, e) {

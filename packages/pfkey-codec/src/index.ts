@@ -13,13 +13,13 @@
  */
 export { prefix, sockaddr } from './address-text.js';
 export * from './constants.js';
-export { decode, decodeAll, splitMessages, type DecodeOptions } from './decode.js';
-export { encode, type EncodeOptions } from './encode.js';
+export { type DecodeOptions, decode, decodeAll, splitMessages } from './decode.js';
+export { type EncodeOptions, encode } from './encode.js';
 export { ERRNO, type ErrnoName, errnoName, errnoValue } from './errno.js';
 export { PfkeyInputError } from './input-error.js';
 export { formatIp, fromHex, parseIp, toHex } from './ip-address.js';
 export { fromJson, type JsonValue, type PfkeyExtensionJson, type PfkeyJson, toJson } from './json.js';
-export { LAYOUT, type FieldLayout, type StructLayout, type StructName } from './layout.js';
+export { type FieldLayout, LAYOUT, type StructLayout, type StructName } from './layout.js';
 export {
   type AcquireSpec,
   type AddSpec,
@@ -51,6 +51,7 @@ export {
   COMP_ALGS,
   ENCRYPT_ALGS,
   EXT_TYPES,
+  extTypeName,
   IDENT_TYPES,
   IP_PROTOCOLS,
   IPSEC_DIRS,
@@ -58,12 +59,11 @@ export {
   IPSEC_MODES,
   IPSEC_POLICIES,
   MSG_TYPES,
+  msgTypeName,
   type NameTable,
   SA_STATES,
   SATYPES,
-  extTypeName,
-  msgTypeName,
 } from './names.js';
 export { PfkeyError } from './pfkey-error.js';
-export { SADB_X_REF_VERSION } from './x-ref.js';
 export type { Origin } from './validate.js';
+export { SADB_X_REF_VERSION } from './x-ref.js';

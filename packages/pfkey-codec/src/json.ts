@@ -175,13 +175,25 @@ function extJson(e: PfkeyExtension, satype: number): PfkeyExtensionJson {
     case K.SADB_EXT_LIFETIME_CURRENT:
     case K.SADB_EXT_LIFETIME_HARD:
     case K.SADB_EXT_LIFETIME_SOFT:
-      return { type, allocations: e.allocations, bytes: String(e.bytes), addtime: String(e.addtime), usetime: String(e.usetime) };
+      return {
+        type,
+        allocations: e.allocations,
+        bytes: String(e.bytes),
+        addtime: String(e.addtime),
+        usetime: String(e.usetime),
+      };
     case K.SADB_EXT_ADDRESS_SRC:
     case K.SADB_EXT_ADDRESS_DST:
     case K.SADB_EXT_ADDRESS_PROXY:
     case K.SADB_X_EXT_NAT_T_OA: {
       const a = e.address;
-      const o: PfkeyExtensionJson = { type, address: formatIp(a.addr), prefixlen: e.prefixlen, port: a.port, proto: e.proto };
+      const o: PfkeyExtensionJson = {
+        type,
+        address: formatIp(a.addr),
+        prefixlen: e.prefixlen,
+        port: a.port,
+        proto: e.proto,
+      };
       if (a.family === K.AF_INET6 && (a.flowinfo ?? 0) !== 0) o.flowinfo = a.flowinfo ?? 0;
       if (a.family === K.AF_INET6 && (a.scopeId ?? 0) !== 0) o.scopeId = a.scopeId ?? 0;
       return o;
@@ -213,7 +225,12 @@ function extJson(e: PfkeyExtension, satype: number): PfkeyExtensionJson {
       const names = e.type === K.SADB_EXT_SUPPORTED_AUTH ? AUTH_ALGS : ENCRYPT_ALGS;
       return {
         type,
-        algs: e.algs.map((a) => ({ id: nameOr(names, a.id), ivlen: a.ivlen, minbits: a.minbits, maxbits: a.maxbits })),
+        algs: e.algs.map((a) => ({
+          id: nameOr(names, a.id),
+          ivlen: a.ivlen,
+          minbits: a.minbits,
+          maxbits: a.maxbits,
+        })),
       };
     }
     case K.SADB_EXT_SPIRANGE:
@@ -284,7 +301,8 @@ class Fields {
   readonly path: string;
 
   constructor(value: unknown, path: string) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) inputError(path, 'expected an object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      inputError(path, 'expected an object');
     this.o = value as { [k: string]: unknown };
     this.path = path;
   }
@@ -304,7 +322,8 @@ class Fields {
 
   done(): void {
     for (const k of Object.keys(this.o)) {
-      if (!this.used.has(k) && this.o[k] !== undefined) inputError(this.path, `unknown field ${JSON.stringify(k)}`);
+      if (!this.used.has(k) && this.o[k] !== undefined)
+        inputError(this.path, `unknown field ${JSON.stringify(k)}`);
     }
   }
 
@@ -358,7 +377,8 @@ function intValue(v: unknown, max: number, path: string): number {
   if (typeof v === 'number') n = v;
   else if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) n = Number(v);
   else return inputError(path, `expected an integer, got ${JSON.stringify(v)}`);
-  if (!Number.isInteger(n) || n < 0 || n > max) inputError(path, `${JSON.stringify(v)} is not an integer in 0..${max}`);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    inputError(path, `${JSON.stringify(v)} is not an integer in 0..${max}`);
   return n;
 }
 
@@ -419,7 +439,7 @@ function filterAddrValue(v: unknown, path: string): Uint8Array {
     return out;
   }
   const b = fromHex(v);
-  if (!b || b.length !== 16) inputError(path, 'expected an address or 32 hex digits');
+  if (b?.length !== 16) return inputError(path, 'expected an address or 32 hex digits');
   return b;
 }
 
@@ -468,10 +488,12 @@ function requestValue(v: unknown, path: string): IpsecRequest {
 
 function extTypeValue(v: unknown, path: string): number {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 1 || v > 0xffff) inputError(path, `extension type ${v} is not in 1..65535`);
+    if (!Number.isInteger(v) || v < 1 || v > 0xffff)
+      inputError(path, `extension type ${v} is not in 1..65535`);
     return v;
   }
-  if (typeof v !== 'string') return inputError(path, 'is required (an extension name such as "SA" or "X_POLICY")');
+  if (typeof v !== 'string')
+    return inputError(path, 'is required (an extension name such as "SA" or "X_POLICY")');
   const t = EXT_TYPES.value(v);
   if (t === undefined) {
     if (/^[0-9]+$/.test(v)) return extTypeValue(Number(v), path);
@@ -526,7 +548,12 @@ function extFields(f: Fields, type: number, satype: number): PfkeyExtension {
         address.flowinfo = f.int('flowinfo', 0xffffffff, 0);
         address.scopeId = f.int('scopeId', 0xffffffff, 0);
       }
-      return { type, proto: f.named('proto', IP_PROTOCOLS, 0xff, 0), prefixlen: f.int('prefixlen', 0xff, p.prefixlen), address };
+      return {
+        type,
+        proto: f.named('proto', IP_PROTOCOLS, 0xff, 0),
+        prefixlen: f.int('prefixlen', 0xff, p.prefixlen),
+        address,
+      };
     }
     case K.SADB_EXT_KEY_AUTH:
     case K.SADB_EXT_KEY_ENCRYPT: {
@@ -601,7 +628,8 @@ function extFields(f: Fields, type: number, satype: number): PfkeyExtension {
       return { type, port: f.int('port', 0xffff) };
     case K.SADB_X_EXT_SEC_CTX: {
       const text = f.get('context');
-      if (text !== undefined && f.has('contextHex')) inputError(f.path, 'give context or contextHex, not both');
+      if (text !== undefined && f.has('contextHex'))
+        inputError(f.path, 'give context or contextHex, not both');
       if (text !== undefined && typeof text !== 'string') inputError(f.at('context'), 'expected a string');
       const context = text !== undefined ? utf8.encode(text as string) : f.bytes('contextHex');
       return { type, ctxAlg: f.int('ctxAlg', 0xff, 0), ctxDoi: f.int('ctxDoi', 0xff, 0), context };
@@ -628,7 +656,12 @@ function extFields(f: Fields, type: number, satype: number): PfkeyExtension {
       };
     }
     case K.SADB_X_EXT_REF:
-      return { type, refType: f.int('refType', 0xff, 0), refTypeExt: f.int('refTypeExt', 0xffff, 0), mpi: f.u64('mpi') };
+      return {
+        type,
+        refType: f.int('refType', 0xff, 0),
+        refTypeExt: f.int('refTypeExt', 0xffff, 0),
+        mpi: f.u64('mpi'),
+      };
     default:
       if (type <= K.SADB_EXT_MAX_LINUX) return inputError(f.at('type'), `extension type ${type} is reserved`);
       return { type: K.UNKNOWN_EXTENSION, exttype: type, data: f.bytes('data', new Uint8Array(0)) };
@@ -639,14 +672,16 @@ function extFields(f: Fields, type: number, satype: number): PfkeyExtension {
 export function fromJson(json: unknown): PfkeyMessage {
   const f = new Fields(json, '$');
   const version = f.get('version');
-  if (version !== undefined && version !== K.PF_KEY_V2) inputError(f.at('version'), 'must be 2 (PF_KEY_V2) if given');
+  if (version !== undefined && version !== K.PF_KEY_V2)
+    inputError(f.at('version'), 'must be 2 (PF_KEY_V2) if given');
   const typeValue = f.get('type');
   if (typeValue === undefined) inputError(f.at('type'), 'is required (a message type such as "X_MIGRATE")');
   const type = namedValue(typeValue, MSG_TYPES, 0xff, f.at('type'));
   const satype = f.named('satype', SATYPES, 0xff, 0);
   const errnoField = f.get('errno');
   let errno = 0;
-  if (typeof errnoField === 'string' && errnoValue(errnoField) !== undefined) errno = errnoValue(errnoField) as number;
+  if (typeof errnoField === 'string' && errnoValue(errnoField) !== undefined)
+    errno = errnoValue(errnoField) as number;
   else if (errnoField !== undefined) errno = intValue(errnoField, 0xff, f.at('errno'));
   const msg: PfkeyMessage = {
     type,

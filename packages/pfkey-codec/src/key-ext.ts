@@ -6,7 +6,7 @@
  */
 
 import type { ExtCodec } from './ext-codec.js';
-import { LAYOUT, align8 } from './layout.js';
+import { align8, LAYOUT } from './layout.js';
 import type { KeyExt } from './model.js';
 import { invalid } from './pfkey-error.js';
 import { checkBytes, checkU16, requireZero } from './wire.js';
@@ -21,8 +21,13 @@ export const keyCodec: ExtCodec<KeyExt> = {
     const bits = c.dv.getUint16(off + BITS, true);
     const keyBytes = (bits + 7) >> 3;
     const want = KEY + align8(keyBytes);
-    if (len < want) invalid(off, `sadb_key_len is ${len / 8} words; ${bits} key bits need ${want / 8} (af_key.c verify_key_len)`);
-    if (len !== want) invalid(off, `sadb_key_len is ${len / 8} words; ${bits} key bits take exactly ${want / 8}`);
+    if (len < want)
+      invalid(
+        off,
+        `sadb_key_len is ${len / 8} words; ${bits} key bits need ${want / 8} (af_key.c verify_key_len)`,
+      );
+    if (len !== want)
+      invalid(off, `sadb_key_len is ${len / 8} words; ${bits} key bits take exactly ${want / 8}`);
     requireZero(c, off + RESERVED, off + KEY, 'sadb_key_reserved');
     requireZero(c, off + KEY + keyBytes, off + len, 'sadb_key padding');
     return { type: type as KeyExt['type'], bits, key: c.bytes.subarray(off + KEY, off + KEY + keyBytes) };
@@ -31,7 +36,10 @@ export const keyCodec: ExtCodec<KeyExt> = {
     checkU16(e.bits, off + BITS, 'sadb_key_bits');
     checkBytes(e.key, off + KEY, 'key');
     if (e.key.length !== (e.bits + 7) >> 3) {
-      invalid(off + BITS, `sadb_key_bits ${e.bits} needs ${(e.bits + 7) >> 3} key bytes, the key has ${e.key.length}`);
+      invalid(
+        off + BITS,
+        `sadb_key_bits ${e.bits} needs ${(e.bits + 7) >> 3} key bytes, the key has ${e.key.length}`,
+      );
     }
     return KEY + align8(e.key.length);
   },

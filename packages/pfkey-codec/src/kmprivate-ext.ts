@@ -21,7 +21,8 @@ export const kmprivateCodec: ExtCodec<KmprivateExt> = {
   },
   size(e, off) {
     checkBytes(e.data, off + L.size, 'kmprivate data');
-    if (e.data.length % 8 !== 0) invalid(off + L.size, `kmprivate data must be a multiple of 8 bytes, got ${e.data.length}`);
+    if (e.data.length % 8 !== 0)
+      invalid(off + L.size, `kmprivate data must be a multiple of 8 bytes, got ${e.data.length}`);
     return L.size + e.data.length;
   },
   write(c, off, e) {

@@ -5,7 +5,7 @@
  * struct and field of the tables must have been checked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireC, runC, type CRun } from '../test-support/compile-c.js';
+import { type CRun, requireC, runC } from './compile-c.test-util.js';
 import * as K from './constants.js';
 import { ERRNO } from './errno.js';
 import { LAYOUT } from './layout.js';
@@ -46,7 +46,9 @@ describe('layout and constants vs <linux/pfkeyv2.h> and <linux/ipsec.h> (gcc, x8
     const p = parse(requireC(run, ctx.skip));
     for (const [name, layout] of Object.entries(LAYOUT)) {
       expect(p.sizes.get(name), `sizeof(struct ${name})`).toBe(layout.size);
-      for (const [field, f] of Object.entries(layout.fields as Record<string, { offset: number; size: number }>)) {
+      for (const [field, f] of Object.entries(
+        layout.fields as Record<string, { offset: number; size: number }>,
+      )) {
         expect(p.fields.get(`${name}.${field}`), `${name}.${field}`).toEqual(f);
       }
     }
@@ -83,7 +85,8 @@ describe('layout and constants vs <linux/pfkeyv2.h> and <linux/ipsec.h> (gcc, x8
       if (NOT_IN_HEADERS.has(name) || name === 'SADB_EXT_MAX_LINUX') continue;
       expect(p.consts.has(name), `${name} was checked against the header`).toBe(true);
     }
-    for (const name of Object.keys(ERRNO)) expect(p.consts.has(name), `${name} was checked against <errno.h>`).toBe(true);
+    for (const name of Object.keys(ERRNO))
+      expect(p.consts.has(name), `${name} was checked against <errno.h>`).toBe(true);
   });
 
   it('keeps Linux SADB_EXT_MAX visible while SADB_EXT_MAX counts SADB_X_EXT_REF', () => {

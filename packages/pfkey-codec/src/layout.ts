@@ -18,7 +18,10 @@ export interface StructLayout<F extends string = string> {
   readonly fields: { readonly [K in F]: FieldLayout };
 }
 
-function struct<F extends string>(size: number, fields: { readonly [K in F]: readonly [number, number] }): StructLayout<F> {
+function struct<F extends string>(
+  size: number,
+  fields: { readonly [K in F]: readonly [number, number] },
+): StructLayout<F> {
   const out = {} as { [K in F]: FieldLayout };
   for (const name of Object.keys(fields) as F[]) {
     const [offset, fieldSize] = fields[name];

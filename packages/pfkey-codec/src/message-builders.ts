@@ -7,11 +7,11 @@
  * (af_key.c pfkey_error). Text addresses are accepted wherever a sockaddr is.
  */
 
+import { prefix, sockaddr } from './address-text.js';
 import * as K from './constants.js';
 import { ERRNO, type ErrnoName } from './errno.js';
 import { inputError } from './input-error.js';
-import { type PrefixSpec, type SockaddrSpec, protoToSatype } from './migrate-message.js';
-import { prefix, sockaddr } from './address-text.js';
+import { type PrefixSpec, protoToSatype, type SockaddrSpec } from './migrate-message.js';
 import type { IpsecRequest, PfkeyExtension, PfkeyMessage, SadbComb, Sockaddr } from './model.js';
 
 function sa(s: SockaddrSpec, path: string): Sockaddr {
@@ -20,7 +20,8 @@ function sa(s: SockaddrSpec, path: string): Sockaddr {
 
 function pfx(p: PrefixSpec, path: string): { address: Sockaddr; prefixlen: number } {
   if (typeof p === 'string') return prefix(p, path);
-  if (p === null || typeof p !== 'object') return inputError(path, 'expected an address string or { address, prefixlen }');
+  if (p === null || typeof p !== 'object')
+    return inputError(path, 'expected an address string or { address, prefixlen }');
   const address = sa(p.address, `${path}.address`);
   return { address, prefixlen: p.prefixlen ?? (address.family === K.AF_INET ? 32 : 128) };
 }
@@ -94,7 +95,11 @@ export function buildAdd(spec: AddSpec): PfkeyMessage {
     { type: K.SADB_EXT_ADDRESS_DST, proto: 0, prefixlen: full, address: sa(spec.dst, 'dst') },
   );
   if (spec.auth) {
-    m.extensions.push({ type: K.SADB_EXT_KEY_AUTH, bits: spec.auth.bits ?? spec.auth.key.length * 8, key: spec.auth.key });
+    m.extensions.push({
+      type: K.SADB_EXT_KEY_AUTH,
+      bits: spec.auth.bits ?? spec.auth.key.length * 8,
+      key: spec.auth.key,
+    });
   }
   if (spec.encrypt?.key) {
     m.extensions.push({
@@ -103,7 +108,12 @@ export function buildAdd(spec: AddSpec): PfkeyMessage {
       key: spec.encrypt.key,
     });
   }
-  m.extensions.push({ type: K.SADB_X_EXT_SA2, mode: spec.mode ?? K.IPSEC_MODE_TRANSPORT, sequence: 0, reqid: spec.reqid ?? 0 });
+  m.extensions.push({
+    type: K.SADB_X_EXT_SA2,
+    mode: spec.mode ?? K.IPSEC_MODE_TRANSPORT,
+    sequence: 0,
+    reqid: spec.reqid ?? 0,
+  });
   return m;
 }
 
@@ -149,7 +159,8 @@ function template(t: TemplateSpec, i: number): IpsecRequest {
     level: t.level ?? (reqid !== 0 ? K.IPSEC_LEVEL_UNIQUE : K.IPSEC_LEVEL_REQUIRE),
     reqid,
   };
-  if ((t.src === undefined) !== (t.dst === undefined)) inputError(`templates[${i}]`, 'give both src and dst, or neither');
+  if ((t.src === undefined) !== (t.dst === undefined))
+    inputError(`templates[${i}]`, 'give both src and dst, or neither');
   if (t.src !== undefined && t.dst !== undefined) {
     rq.src = sa(t.src, `templates[${i}].src`);
     rq.dst = sa(t.dst, `templates[${i}].dst`);
@@ -163,7 +174,12 @@ function ref(r: RefSpec): PfkeyExtension {
 
 /** SADB_X_SPDADD (or SADB_X_SPDUPDATE): SRC, DST, X_POLICY with its ipsecrequests, then X_REF if given. */
 export function buildSpdAdd(spec: SpdAddSpec): PfkeyMessage {
-  const m = header(spec.update ? K.SADB_X_SPDUPDATE : K.SADB_X_SPDADD, K.SADB_SATYPE_UNSPEC, spec.seq, spec.pid);
+  const m = header(
+    spec.update ? K.SADB_X_SPDUPDATE : K.SADB_X_SPDADD,
+    K.SADB_SATYPE_UNSPEC,
+    spec.seq,
+    spec.pid,
+  );
   const proto = spec.selector.proto ?? K.IPSEC_ULPROTO_ANY;
   const src = pfx(spec.selector.src, 'selector.src');
   const dst = pfx(spec.selector.dst, 'selector.dst');
@@ -227,10 +243,14 @@ export function buildAcquire(spec: AcquireSpec): PfkeyMessage {
  * The kernel's answer to a request it refused (af_key.c pfkey_error): the request's header with
  * `sadb_msg_errno` set and no extensions. Errno values of 512 and up become EINVAL, as in Linux.
  */
-export function errorReply(request: Pick<PfkeyMessage, 'type' | 'satype' | 'seq' | 'pid' | 'reserved'>, errno: number | ErrnoName): PfkeyMessage {
+export function errorReply(
+  request: Pick<PfkeyMessage, 'type' | 'satype' | 'seq' | 'pid' | 'reserved'>,
+  errno: number | ErrnoName,
+): PfkeyMessage {
   let n = typeof errno === 'number' ? errno : ERRNO[errno];
   if (n >= 512) n = ERRNO.EINVAL;
-  if (!Number.isInteger(n) || n <= 0 || n > 255) inputError('errno', `errno ${String(errno)} is not in 1..255`);
+  if (!Number.isInteger(n) || n <= 0 || n > 255)
+    inputError('errno', `errno ${String(errno)} is not in 1..255`);
   return {
     type: request.type,
     errno: n,

@@ -97,7 +97,8 @@ function toSockaddr(s: SockaddrSpec, path: string): Sockaddr {
 
 function toPrefix(p: PrefixSpec, path: string): { address: Sockaddr; prefixlen: number } {
   if (typeof p === 'string') return prefix(p, path);
-  if (p === null || typeof p !== 'object') return inputError(path, 'expected an address string or { address, prefixlen }');
+  if (p === null || typeof p !== 'object')
+    return inputError(path, 'expected an address string or { address, prefixlen }');
   const address = toSockaddr(p.address, `${path}.address`);
   return { address, prefixlen: p.prefixlen ?? (address.family === K.AF_INET ? 32 : 128) };
 }
@@ -121,7 +122,8 @@ export function protoToSatype(proto: number): number {
  * PfkeyInputError; encode() checks the rest.
  */
 export function buildMigrate(spec: MigrateSpec): PfkeyMessage {
-  if (!Array.isArray(spec.bundles) || spec.bundles.length === 0) inputError('bundles', 'at least one bundle is needed');
+  if (!Array.isArray(spec.bundles) || spec.bundles.length === 0)
+    inputError('bundles', 'at least one bundle is needed');
   const src = toPrefix(spec.selector.src, 'selector.src');
   const dst = toPrefix(spec.selector.dst, 'selector.dst');
   const proto = spec.selector.proto ?? K.IPSEC_ULPROTO_ANY;
@@ -151,7 +153,14 @@ export function buildMigrate(spec: MigrateSpec): PfkeyMessage {
   extensions.push(
     { type: K.SADB_EXT_ADDRESS_SRC, proto, prefixlen: src.prefixlen, address: src.address },
     { type: K.SADB_EXT_ADDRESS_DST, proto, prefixlen: dst.prefixlen, address: dst.address },
-    { type: K.SADB_X_EXT_POLICY, policyType: K.IPSEC_POLICY_IPSEC, dir: spec.dir, id: 0, priority: 0, requests },
+    {
+      type: K.SADB_X_EXT_POLICY,
+      policyType: K.IPSEC_POLICY_IPSEC,
+      dir: spec.dir,
+      id: 0,
+      priority: 0,
+      requests,
+    },
   );
   return {
     type: K.SADB_X_MIGRATE,
@@ -170,7 +179,8 @@ export function buildMigrate(spec: MigrateSpec): PfkeyMessage {
  * that came through decode() always has them). The selector proto is the DST extension's, as Linux takes it.
  */
 export function readMigrate(msg: PfkeyMessage): MigrateView {
-  if (msg.type !== K.SADB_X_MIGRATE) throw new PfkeyError('EINVAL', 1, `message type ${msg.type} is not SADB_X_MIGRATE`);
+  if (msg.type !== K.SADB_X_MIGRATE)
+    throw new PfkeyError('EINVAL', 1, `message type ${msg.type} is not SADB_X_MIGRATE`);
   let src: AddressExt | undefined;
   let dst: AddressExt | undefined;
   let pol: PolicyExt | undefined;
@@ -181,12 +191,14 @@ export function readMigrate(msg: PfkeyMessage): MigrateView {
     else if (e.type === K.SADB_X_EXT_POLICY) pol = e;
     else if (e.type === K.SADB_X_EXT_KMADDRESS) kma = e;
   }
-  if (!src || !dst || !pol) throw new PfkeyError('EINVAL', 0, 'SADB_X_MIGRATE needs ADDRESS_SRC, ADDRESS_DST and X_POLICY');
+  if (!src || !dst || !pol)
+    throw new PfkeyError('EINVAL', 0, 'SADB_X_MIGRATE needs ADDRESS_SRC, ADDRESS_DST and X_POLICY');
   const bundles: MigrateView['bundles'] = [];
   for (let i = 0; i + 1 < pol.requests.length; i += 2) {
     const o = pol.requests[i] as IpsecRequest;
     const n = pol.requests[i + 1] as IpsecRequest;
-    if (!o.src || !o.dst || !n.src || !n.dst) throw new PfkeyError('EINVAL', 0, 'SADB_X_MIGRATE request without its sockaddr pair');
+    if (!o.src || !o.dst || !n.src || !n.dst)
+      throw new PfkeyError('EINVAL', 0, 'SADB_X_MIGRATE request without its sockaddr pair');
     bundles.push({
       proto: o.proto,
       mode: o.mode,

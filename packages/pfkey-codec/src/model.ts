@@ -306,8 +306,14 @@ export type PfkeyExtension =
   | RefExt
   | UnknownExt;
 
-/** The extension record for a given `type` value. */
-export type ExtensionOf<T extends PfkeyExtension['type']> = Extract<PfkeyExtension, { type: T }>;
+/** The extension record for a given `type` value (LIFETIME_HARD gives LifetimeExt, and so on). */
+export type ExtensionOf<T extends PfkeyExtension['type']> = PfkeyExtension extends infer E
+  ? E extends { type: infer U }
+    ? T extends U
+      ? E
+      : never
+    : never
+  : never;
 
 /** A PF_KEY v2 message: `struct sadb_msg` (RFC 2367 §2.3.1) then extensions in wire order. */
 export interface PfkeyMessage {

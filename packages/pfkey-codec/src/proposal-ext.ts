@@ -82,8 +82,14 @@ function writeComb(c: Cursor, o: number, k: SadbComb): void {
 export const proposalCodec: ExtCodec<ProposalExt> = {
   decode(c, off, len) {
     const body = len - P.size;
-    if (body % COMB !== 0) invalid(off, `sadb_prop body of ${body} bytes is not a whole number of 72-byte sadb_comb`);
-    requireZero(c, off + PROP_RESERVED.offset, off + PROP_RESERVED.offset + PROP_RESERVED.size, 'sadb_prop_reserved');
+    if (body % COMB !== 0)
+      invalid(off, `sadb_prop body of ${body} bytes is not a whole number of 72-byte sadb_comb`);
+    requireZero(
+      c,
+      off + PROP_RESERVED.offset,
+      off + PROP_RESERVED.offset + PROP_RESERVED.size,
+      'sadb_prop_reserved',
+    );
     const combs: SadbComb[] = [];
     for (let o = off + P.size; o < off + len; o += COMB) combs.push(readComb(c, o));
     return { type: SADB_EXT_PROPOSAL, replay: c.bytes[off + REPLAY] as number, combs };

@@ -7,7 +7,7 @@
 
 import { PFKEY_SEC_CTX_MAX, SADB_X_EXT_SEC_CTX } from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
-import { LAYOUT, align8 } from './layout.js';
+import { align8, LAYOUT } from './layout.js';
 import type { SecCtxExt } from './model.js';
 import { invalid } from './pfkey-error.js';
 import { checkBytes, checkU8, requireZero } from './wire.js';
@@ -21,10 +21,14 @@ const CTX = L.size;
 export const secCtxCodec: ExtCodec<SecCtxExt> = {
   decode(c, off, len) {
     const ctxLen = c.dv.getUint16(off + CTX_LEN, true);
-    if (ctxLen > PFKEY_SEC_CTX_MAX) invalid(off + CTX_LEN, `sadb_x_ctx_len ${ctxLen} exceeds PAGE_SIZE (${PFKEY_SEC_CTX_MAX})`);
+    if (ctxLen > PFKEY_SEC_CTX_MAX)
+      invalid(off + CTX_LEN, `sadb_x_ctx_len ${ctxLen} exceeds PAGE_SIZE (${PFKEY_SEC_CTX_MAX})`);
     const want = CTX + align8(ctxLen);
     if (len !== want) {
-      invalid(off, `sadb_x_sec_len is ${len / 8} words; a ${ctxLen}-byte context needs exactly ${want / 8} (af_key.c verify_sec_ctx_len)`);
+      invalid(
+        off,
+        `sadb_x_sec_len is ${len / 8} words; a ${ctxLen}-byte context needs exactly ${want / 8} (af_key.c verify_sec_ctx_len)`,
+      );
     }
     requireZero(c, off + CTX + ctxLen, off + len, 'sadb_x_sec_ctx padding');
     return {
@@ -39,7 +43,10 @@ export const secCtxCodec: ExtCodec<SecCtxExt> = {
     checkU8(e.ctxDoi, off + DOI, 'sadb_x_ctx_doi');
     checkBytes(e.context, off + CTX, 'security context');
     if (e.context.length > PFKEY_SEC_CTX_MAX) {
-      invalid(off + CTX_LEN, `security context of ${e.context.length} bytes exceeds PAGE_SIZE (${PFKEY_SEC_CTX_MAX})`);
+      invalid(
+        off + CTX_LEN,
+        `security context of ${e.context.length} bytes exceeds PAGE_SIZE (${PFKEY_SEC_CTX_MAX})`,
+      );
     }
     return CTX + align8(e.context.length);
   },

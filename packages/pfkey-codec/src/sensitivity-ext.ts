@@ -36,7 +36,10 @@ export const sensitivityCodec: ExtCodec<SensitivityExt> = {
     const integWords = b[off + INTEG_LEN] as number;
     const want = BITMAPS + 8 * (sensWords + integWords);
     if (len !== want) {
-      invalid(off, `sadb_sens_len is ${len / 8} words; header and bitmaps of ${sensWords} + ${integWords} words take ${want / 8}`);
+      invalid(
+        off,
+        `sadb_sens_len is ${len / 8} words; header and bitmaps of ${sensWords} + ${integWords} words take ${want / 8}`,
+      );
     }
     requireZero(c, off + RESERVED, off + BITMAPS, 'sadb_sens_reserved');
     const integStart = off + BITMAPS + 8 * sensWords;

@@ -7,10 +7,10 @@
  */
 
 import { AF_INET, AF_INET6 } from './constants.js';
-import { LAYOUT, align8 } from './layout.js';
+import { align8, LAYOUT } from './layout.js';
 import type { Sockaddr } from './model.js';
 import { invalid } from './pfkey-error.js';
-import { type Cursor, checkBytes, checkU16, checkU32, requireZero } from './wire.js';
+import { type Cursor, checkU16, checkU32, requireZero } from './wire.js';
 
 const IN = LAYOUT.sockaddr_in.fields;
 const IN6 = LAYOUT.sockaddr_in6.fields;
@@ -46,7 +46,8 @@ export function readSockaddr(c: Cursor, off: number, end: number, what: string):
   const family = peekFamily(c, off, end, what);
   const dv = c.dv;
   if (family === AF_INET) {
-    if (end - off < LAYOUT.sockaddr_in.size) invalid(off, `${what}: sockaddr_in needs 16 bytes, ${end - off} left`);
+    if (end - off < LAYOUT.sockaddr_in.size)
+      invalid(off, `${what}: sockaddr_in needs 16 bytes, ${end - off} left`);
     requireZero(c, off + SIN_ZERO, off + LAYOUT.sockaddr_in.size, `${what} sin_zero`);
     return {
       family: AF_INET,
@@ -79,28 +80,42 @@ export function readSockaddrPair(c: Cursor, off: number, end: number, what: stri
   if (len === 0) invalid(off, `${what}: address family ${family} is neither AF_INET (2) nor AF_INET6 (10)`);
   const pair = sockaddrPairSize(family);
   if (end - off !== pair) {
-    invalid(off, `${what}: a ${family === AF_INET ? 'AF_INET' : 'AF_INET6'} sockaddr pair takes ${pair} bytes, not ${end - off}`);
+    invalid(
+      off,
+      `${what}: a ${family === AF_INET ? 'AF_INET' : 'AF_INET6'} sockaddr pair takes ${pair} bytes, not ${end - off}`,
+    );
   }
-  const first = readSockaddr(c, off, off + len, what);
-  const second = readSockaddr(c, off + len, end, what);
-  if (second.family !== family) {
-    invalid(off + len, `${what}: second sockaddr has family ${second.family}, first has ${family}`);
-  }
-  return [first, second];
+  const secondFamily = peekFamily(c, off + len, end, what);
+  if (secondFamily !== family)
+    invalid(off + len, `${what}: second sockaddr has family ${secondFamily}, first has ${family}`);
+  return [readSockaddr(c, off, off + len, what), readSockaddr(c, off + len, end, what)];
 }
 
-/** Validates a model sockaddr before it is written at `off`; returns its unpadded size (16 or 28). */
+function isU(v: unknown, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+/**
+ * Validates a model sockaddr before it is written at `off`; returns its unpadded size (16 or 28). Reasons
+ * are only built on failure: this runs for every sockaddr of every encode.
+ */
 export function checkSockaddr(sa: Sockaddr, off: number, what: string): number {
   if (sa === null || typeof sa !== 'object') return invalid(off, `${what} must be a sockaddr object`);
   const len = sockaddrLen(sa.family);
-  if (len === 0) invalid(off, `${what}: family must be AF_INET (2) or AF_INET6 (10), got ${String(sa.family)}`);
-  checkBytes(sa.addr, off, `${what} address`);
+  if (len === 0)
+    invalid(off, `${what}: family must be AF_INET (2) or AF_INET6 (10), got ${String(sa.family)}`);
+  if (!(sa.addr instanceof Uint8Array)) invalid(off, `${what} address must be a Uint8Array`);
   const want = sa.family === AF_INET ? 4 : 16;
-  if (sa.addr.length !== want) invalid(off, `${what}: address has ${sa.addr.length} bytes, family needs ${want}`);
-  checkU16(sa.port, off + 2, `${what} port`);
+  if (sa.addr.length !== want)
+    invalid(off, `${what}: address has ${sa.addr.length} bytes, family needs ${want}`);
+  if (!isU(sa.port, 0xffff)) checkU16(sa.port, off + 2, `${what} port`);
   if (sa.family === AF_INET6) {
-    checkU32(sa.flowinfo ?? 0, off + SIN6_FLOWINFO, `${what} sin6_flowinfo`);
-    checkU32(sa.scopeId ?? 0, off + SIN6_SCOPE_ID, `${what} sin6_scope_id`);
+    if (sa.flowinfo !== undefined && !isU(sa.flowinfo, 0xffffffff)) {
+      checkU32(sa.flowinfo, off + SIN6_FLOWINFO, `${what} sin6_flowinfo`);
+    }
+    if (sa.scopeId !== undefined && !isU(sa.scopeId, 0xffffffff)) {
+      checkU32(sa.scopeId, off + SIN6_SCOPE_ID, `${what} sin6_scope_id`);
+    }
   }
   return len;
 }

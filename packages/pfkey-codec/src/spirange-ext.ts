@@ -19,7 +19,11 @@ export const spirangeCodec: ExtCodec<SpirangeExt> = {
   decode(c, off, len) {
     exactLength(len, L.size, off, 'sadb_spirange');
     requireZero(c, off + RESERVED, off + L.size, 'sadb_spirange_reserved');
-    return { type: SADB_EXT_SPIRANGE, min: c.dv.getUint32(off + MIN, true), max: c.dv.getUint32(off + MAX, true) };
+    return {
+      type: SADB_EXT_SPIRANGE,
+      min: c.dv.getUint32(off + MIN, true),
+      max: c.dv.getUint32(off + MAX, true),
+    };
   },
   size(e, off) {
     checkU32(e.min, off + MIN, 'sadb_spirange_min');

@@ -21,11 +21,17 @@ export const unknownCodec: ExtCodec<UnknownExt> = {
   size(e, off) {
     checkU16(e.exttype, off + 2, 'sadb_ext_type');
     if (e.exttype <= SADB_EXT_MAX_LINUX || e.exttype === SADB_X_EXT_REF) {
-      invalid(off + 2, `sadb_ext_type ${e.exttype} is reserved or known; an unknown extension needs a type above 26 other than 32`);
+      invalid(
+        off + 2,
+        `sadb_ext_type ${e.exttype} is reserved or known; an unknown extension needs a type above 26 other than 32`,
+      );
     }
     checkBytes(e.data, off + HEADER, 'unknown extension data');
     if ((e.data.length + HEADER) % 8 !== 0) {
-      invalid(off + HEADER, `unknown extension data must make the extension a multiple of 8 bytes (4 + ${e.data.length})`);
+      invalid(
+        off + HEADER,
+        `unknown extension data must make the extension a multiple of 8 bytes (4 + ${e.data.length})`,
+      );
     }
     return HEADER + e.data.length;
   },

@@ -20,7 +20,15 @@
 import * as K from './constants.js';
 import type { ErrnoName } from './errno.js';
 import { LAYOUT } from './layout.js';
-import type { AddressExt, IpsecRequest, PfkeyExtension, PfkeyMessage, PolicyExt, SaExt, Sockaddr } from './model.js';
+import type {
+  AddressExt,
+  IpsecRequest,
+  PfkeyExtension,
+  PfkeyMessage,
+  PolicyExt,
+  SaExt,
+  Sockaddr,
+} from './model.js';
 import { extTypeName, msgTypeName } from './names.js';
 import { PfkeyError } from './pfkey-error.js';
 
@@ -43,8 +51,18 @@ interface Ctx {
   readonly base: number;
 }
 
-function err(code: ErrnoName, offset: number, reason: string): PfkeyError {
-  return new PfkeyError(code, offset, reason);
+/**
+ * A broken rule. Rules return these instead of PfkeyError because with origin 'any' one side's rules may
+ * fail and the other's pass, and an Error captures a stack trace (microseconds) nobody would read.
+ */
+interface Failure {
+  readonly code: ErrnoName;
+  readonly offset: number;
+  readonly reason: string;
+}
+
+function err(code: ErrnoName, offset: number, reason: string): Failure {
+  return { code, offset, reason };
 }
 
 function find(ctx: Ctx, type: number): number {
@@ -65,13 +83,13 @@ function name(ctx: Ctx): string {
   return msgTypeName(ctx.m.type);
 }
 
-function need(ctx: Ctx, type: number): PfkeyError | number {
+function need(ctx: Ctx, type: number): Failure | number {
   const i = find(ctx, type);
   return i < 0 ? err('EINVAL', ctx.base, `${name(ctx)} needs ${extTypeName(type)}`) : i;
 }
 
 /** af_key.c present_and_same_family: SRC and DST present, same family, AF_INET or AF_INET6. */
-function srcDst(ctx: Ctx): PfkeyError | undefined {
+function srcDst(ctx: Ctx): Failure | undefined {
   const s = need(ctx, K.SADB_EXT_ADDRESS_SRC);
   if (typeof s !== 'number') return s;
   const d = need(ctx, K.SADB_EXT_ADDRESS_DST);
@@ -79,12 +97,16 @@ function srcDst(ctx: Ctx): PfkeyError | undefined {
   const sf = ext<AddressExt>(ctx, s).address.family;
   const df = ext<AddressExt>(ctx, d).address.family;
   if (sf !== df) {
-    return err('EINVAL', at(ctx, d) + ADDRESS_SOCKADDR, `${name(ctx)}: ADDRESS_DST family ${df} differs from ADDRESS_SRC family ${sf}`);
+    return err(
+      'EINVAL',
+      at(ctx, d) + ADDRESS_SOCKADDR,
+      `${name(ctx)}: ADDRESS_DST family ${df} differs from ADDRESS_SRC family ${sf}`,
+    );
   }
   return undefined;
 }
 
-function needPolicy(ctx: Ctx): PfkeyError | number {
+function needPolicy(ctx: Ctx): Failure | number {
   return need(ctx, K.SADB_X_EXT_POLICY);
 }
 
@@ -98,10 +120,14 @@ function satypeHasProto(satype: number): boolean {
   );
 }
 
-function satypeProto(ctx: Ctx): PfkeyError | undefined {
+function satypeProto(ctx: Ctx): Failure | undefined {
   return satypeHasProto(ctx.m.satype)
     ? undefined
-    : err('EINVAL', ctx.base + MSG.sadb_msg_satype.offset, `${name(ctx)}: satype ${ctx.m.satype} names no IPsec protocol`);
+    : err(
+        'EINVAL',
+        ctx.base + MSG.sadb_msg_satype.offset,
+        `${name(ctx)}: satype ${ctx.m.satype} names no IPsec protocol`,
+      );
 }
 
 /** af_key.c pfkey_mode_to_xfrm accepts ANY, TRANSPORT, TUNNEL and BEET only. */
@@ -109,16 +135,20 @@ function modeMaps(mode: number): boolean {
   return mode <= K.IPSEC_MODE_BEET;
 }
 
-function sa2Mode(ctx: Ctx): PfkeyError | undefined {
+function sa2Mode(ctx: Ctx): Failure | undefined {
   const i = find(ctx, K.SADB_X_EXT_SA2);
   if (i < 0) return undefined;
   const mode = ext<{ mode: number } & PfkeyExtension>(ctx, i).mode;
   return modeMaps(mode)
     ? undefined
-    : err('EINVAL', at(ctx, i) + SA2.sadb_x_sa2_mode.offset, `sadb_x_sa2_mode ${mode} has no XFRM mode (only ANY, TRANSPORT, TUNNEL, BEET)`);
+    : err(
+        'EINVAL',
+        at(ctx, i) + SA2.sadb_x_sa2_mode.offset,
+        `sadb_x_sa2_mode ${mode} has no XFRM mode (only ANY, TRANSPORT, TUNNEL, BEET)`,
+      );
 }
 
-function first(...checks: (() => PfkeyError | undefined)[]): PfkeyError | undefined {
+function first(...checks: (() => Failure | undefined)[]): Failure | undefined {
   for (const check of checks) {
     const e = check();
     if (e) return e;
@@ -128,7 +158,7 @@ function first(...checks: (() => PfkeyError | undefined)[]): PfkeyError | undefi
 
 // ---------------------------------------------------------------- user space -> kernel (af_key.c handlers)
 
-function getspiRules(ctx: Ctx): PfkeyError | undefined {
+function getspiRules(ctx: Ctx): Failure | undefined {
   return first(
     () => srcDst(ctx),
     () => satypeProto(ctx),
@@ -138,9 +168,18 @@ function getspiRules(ctx: Ctx): PfkeyError | undefined {
       if (i < 0) return undefined;
       const r = ext<{ min: number; max: number } & PfkeyExtension>(ctx, i);
       // xfrm_state.c verify_spi_info: min <= max, and IPComp CPIs are 16-bit.
-      if (r.min > r.max) return err('EINVAL', at(ctx, i) + RANGE.sadb_spirange_min.offset, `sadb_spirange_min ${r.min} exceeds max ${r.max}`);
+      if (r.min > r.max)
+        return err(
+          'EINVAL',
+          at(ctx, i) + RANGE.sadb_spirange_min.offset,
+          `sadb_spirange_min ${r.min} exceeds max ${r.max}`,
+        );
       if (ctx.m.satype === K.SADB_X_SATYPE_IPCOMP && r.max > 0xffff) {
-        return err('EINVAL', at(ctx, i) + RANGE.sadb_spirange_max.offset, `IPComp CPI range max ${r.max} exceeds 0xffff`);
+        return err(
+          'EINVAL',
+          at(ctx, i) + RANGE.sadb_spirange_max.offset,
+          `IPComp CPI range max ${r.max} exceeds 0xffff`,
+        );
       }
       return undefined;
     },
@@ -148,7 +187,7 @@ function getspiRules(ctx: Ctx): PfkeyError | undefined {
 }
 
 /** af_key.c pfkey_msg2xfrm_state, the checks before any algorithm lookup. */
-function addRules(ctx: Ctx): PfkeyError | undefined {
+function addRules(ctx: Ctx): Failure | undefined {
   const m = ctx.m;
   const s = need(ctx, K.SADB_EXT_SA);
   if (typeof s !== 'number') return s;
@@ -156,25 +195,57 @@ function addRules(ctx: Ctx): PfkeyError | undefined {
   if (e) return e;
   const keyA = find(ctx, K.SADB_EXT_KEY_AUTH);
   const keyE = find(ctx, K.SADB_EXT_KEY_ENCRYPT);
-  if (m.satype === K.SADB_SATYPE_ESP && keyE < 0) return err('EINVAL', ctx.base, `${name(ctx)} of an ESP SA needs SADB_EXT_KEY_ENCRYPT`);
-  if (m.satype === K.SADB_SATYPE_AH && keyA < 0) return err('EINVAL', ctx.base, `${name(ctx)} of an AH SA needs SADB_EXT_KEY_AUTH`);
+  if (m.satype === K.SADB_SATYPE_ESP && keyE < 0)
+    return err('EINVAL', ctx.base, `${name(ctx)} of an ESP SA needs SADB_EXT_KEY_ENCRYPT`);
+  if (m.satype === K.SADB_SATYPE_AH && keyA < 0)
+    return err('EINVAL', ctx.base, `${name(ctx)} of an AH SA needs SADB_EXT_KEY_AUTH`);
   if (find(ctx, K.SADB_EXT_LIFETIME_HARD) < 0 !== find(ctx, K.SADB_EXT_LIFETIME_SOFT) < 0) {
-    return err('EINVAL', ctx.base, `${name(ctx)} needs SADB_EXT_LIFETIME_HARD and SADB_EXT_LIFETIME_SOFT together or neither`);
+    return err(
+      'EINVAL',
+      ctx.base,
+      `${name(ctx)} needs SADB_EXT_LIFETIME_HARD and SADB_EXT_LIFETIME_SOFT together or neither`,
+    );
   }
   const sp = satypeProto(ctx);
   if (sp) return sp;
   const sa = ext<SaExt>(ctx, s);
   const so = at(ctx, s);
-  if (sa.auth > K.SADB_AALG_MAX) return err('EINVAL', so + SA.sadb_sa_auth.offset, `sadb_sa_auth ${sa.auth} exceeds SADB_AALG_MAX`);
+  if (sa.auth > K.SADB_AALG_MAX)
+    return err('EINVAL', so + SA.sadb_sa_auth.offset, `sadb_sa_auth ${sa.auth} exceeds SADB_AALG_MAX`);
   if (m.satype === K.SADB_X_SATYPE_IPCOMP && sa.encrypt > K.SADB_X_CALG_MAX) {
-    return err('EINVAL', so + SA.sadb_sa_encrypt.offset, `sadb_sa_encrypt ${sa.encrypt} exceeds SADB_X_CALG_MAX for IPComp`);
+    return err(
+      'EINVAL',
+      so + SA.sadb_sa_encrypt.offset,
+      `sadb_sa_encrypt ${sa.encrypt} exceeds SADB_X_CALG_MAX for IPComp`,
+    );
   }
-  if (sa.encrypt > K.SADB_EALG_MAX) return err('EINVAL', so + SA.sadb_sa_encrypt.offset, `sadb_sa_encrypt ${sa.encrypt} exceeds SADB_EALG_MAX`);
-  if (keyA >= 0 && sa.auth !== K.SADB_X_AALG_NULL && ext<{ bits: number } & PfkeyExtension>(ctx, keyA).bits === 0) {
-    return err('EINVAL', at(ctx, keyA) + KEY.sadb_key_bits.offset, 'SADB_EXT_KEY_AUTH has 0 bits but the algorithm is not SADB_X_AALG_NULL');
+  if (sa.encrypt > K.SADB_EALG_MAX)
+    return err(
+      'EINVAL',
+      so + SA.sadb_sa_encrypt.offset,
+      `sadb_sa_encrypt ${sa.encrypt} exceeds SADB_EALG_MAX`,
+    );
+  if (
+    keyA >= 0 &&
+    sa.auth !== K.SADB_X_AALG_NULL &&
+    ext<{ bits: number } & PfkeyExtension>(ctx, keyA).bits === 0
+  ) {
+    return err(
+      'EINVAL',
+      at(ctx, keyA) + KEY.sadb_key_bits.offset,
+      'SADB_EXT_KEY_AUTH has 0 bits but the algorithm is not SADB_X_AALG_NULL',
+    );
   }
-  if (keyE >= 0 && sa.encrypt !== K.SADB_EALG_NULL && ext<{ bits: number } & PfkeyExtension>(ctx, keyE).bits === 0) {
-    return err('EINVAL', at(ctx, keyE) + KEY.sadb_key_bits.offset, 'SADB_EXT_KEY_ENCRYPT has 0 bits but the algorithm is not SADB_EALG_NULL');
+  if (
+    keyE >= 0 &&
+    sa.encrypt !== K.SADB_EALG_NULL &&
+    ext<{ bits: number } & PfkeyExtension>(ctx, keyE).bits === 0
+  ) {
+    return err(
+      'EINVAL',
+      at(ctx, keyE) + KEY.sadb_key_bits.offset,
+      'SADB_EXT_KEY_ENCRYPT has 0 bits but the algorithm is not SADB_EALG_NULL',
+    );
   }
   return sa2Mode(ctx);
 }
@@ -202,7 +273,7 @@ function requestLen(rq: IpsecRequest): number {
 }
 
 /** af_key.c pfkey_spdadd + parse_ipsecrequests (SADB_X_SPDADD, SADB_X_SPDUPDATE, SADB_X_SPDSETIDX). */
-function spdAddRules(ctx: Ctx): PfkeyError | undefined {
+function spdAddRules(ctx: Ctx): Failure | undefined {
   const e = srcDst(ctx);
   if (e) return e;
   const p = needPolicy(ctx);
@@ -210,7 +281,11 @@ function spdAddRules(ctx: Ctx): PfkeyError | undefined {
   const pol = ext<PolicyExt>(ctx, p);
   const po = at(ctx, p);
   if (pol.policyType > K.IPSEC_POLICY_IPSEC) {
-    return err('EINVAL', po + POL.sadb_x_policy_type.offset, `sadb_x_policy_type ${pol.policyType} is above IPSEC_POLICY_IPSEC`);
+    return err(
+      'EINVAL',
+      po + POL.sadb_x_policy_type.offset,
+      `sadb_x_policy_type ${pol.policyType} is above IPSEC_POLICY_IPSEC`,
+    );
   }
   const d = policyDir(pol, po);
   if (d) return d;
@@ -218,19 +293,38 @@ function spdAddRules(ctx: Ctx): PfkeyError | undefined {
   for (let i = 0; i < pol.requests.length; i++) {
     const rq = pol.requests[i] as IpsecRequest;
     const o = requestOffset(pol, po, i);
-    if (i >= K.XFRM_MAX_DEPTH) return err('ELOOP', o, `more than ${K.XFRM_MAX_DEPTH} sadb_x_ipsecrequest (XFRM_MAX_DEPTH)`);
+    if (i >= K.XFRM_MAX_DEPTH)
+      return err('ELOOP', o, `more than ${K.XFRM_MAX_DEPTH} sadb_x_ipsecrequest (XFRM_MAX_DEPTH)`);
     const f = RQ.fields;
-    if (rq.mode === K.IPSEC_MODE_ANY) return err('EINVAL', o + f.sadb_x_ipsecrequest_mode.offset, 'sadb_x_ipsecrequest_mode must not be IPSEC_MODE_ANY');
+    if (rq.mode === K.IPSEC_MODE_ANY)
+      return err(
+        'EINVAL',
+        o + f.sadb_x_ipsecrequest_mode.offset,
+        'sadb_x_ipsecrequest_mode must not be IPSEC_MODE_ANY',
+      );
     if (!templateProtoValid(rq.proto)) {
-      return err('EINVAL', o + f.sadb_x_ipsecrequest_proto.offset, `sadb_x_ipsecrequest_proto ${rq.proto} is not ESP, AH, COMP, ROUTING or DSTOPTS`);
+      return err(
+        'EINVAL',
+        o + f.sadb_x_ipsecrequest_proto.offset,
+        `sadb_x_ipsecrequest_proto ${rq.proto} is not ESP, AH, COMP, ROUTING or DSTOPTS`,
+      );
     }
-    if (!modeMaps(rq.mode)) return err('EINVAL', o + f.sadb_x_ipsecrequest_mode.offset, `sadb_x_ipsecrequest_mode ${rq.mode} has no XFRM mode`);
+    if (!modeMaps(rq.mode))
+      return err(
+        'EINVAL',
+        o + f.sadb_x_ipsecrequest_mode.offset,
+        `sadb_x_ipsecrequest_mode ${rq.mode} has no XFRM mode`,
+      );
     if (
       rq.level === K.IPSEC_LEVEL_USE &&
       (rq.mode === K.IPSEC_MODE_TUNNEL || rq.mode === K.IPSEC_MODE_BEET) &&
       pol.dir === K.IPSEC_DIR_OUTBOUND
     ) {
-      return err('EINVAL', o + f.sadb_x_ipsecrequest_level.offset, 'IPSEC_LEVEL_USE is refused for outbound tunnel/BEET templates');
+      return err(
+        'EINVAL',
+        o + f.sadb_x_ipsecrequest_level.offset,
+        'IPSEC_LEVEL_USE is refused for outbound tunnel/BEET templates',
+      );
     }
     if (rq.mode === K.IPSEC_MODE_TUNNEL && rq.src === undefined) {
       return err('EINVAL', o, 'a tunnel-mode sadb_x_ipsecrequest needs its source/destination sockaddr pair');
@@ -240,9 +334,13 @@ function spdAddRules(ctx: Ctx): PfkeyError | undefined {
 }
 
 /** SPD handlers want 1 (INBOUND) .. 3 (FWD). */
-function policyDir(pol: PolicyExt, po: number): PfkeyError | undefined {
+function policyDir(pol: PolicyExt, po: number): Failure | undefined {
   return pol.dir === K.IPSEC_DIR_ANY || pol.dir >= K.IPSEC_DIR_MAX
-    ? err('EINVAL', po + POL.sadb_x_policy_dir.offset, `sadb_x_policy_dir ${pol.dir} is not INBOUND, OUTBOUND or FWD`)
+    ? err(
+        'EINVAL',
+        po + POL.sadb_x_policy_dir.offset,
+        `sadb_x_policy_dir ${pol.dir} is not INBOUND, OUTBOUND or FWD`,
+      )
     : undefined;
 }
 
@@ -262,7 +360,7 @@ function isZeroAddr(a: Sockaddr): boolean {
  * X_POLICY with 1..6 old/new request pairs, each half with its sockaddr pair, proto/mode/reqid equal within a
  * pair. With `user`, also xfrm_migrate's own checks (direction, all-zero new addresses, duplicate entries).
  */
-function migrateRules(ctx: Ctx, user: boolean): PfkeyError | undefined {
+function migrateRules(ctx: Ctx, user: boolean): Failure | undefined {
   const e = srcDst(ctx);
   if (e) return e;
   const p = needPolicy(ctx);
@@ -270,30 +368,45 @@ function migrateRules(ctx: Ctx, user: boolean): PfkeyError | undefined {
   const pol = ext<PolicyExt>(ctx, p);
   const po = at(ctx, p);
   const dirOff = po + POL.sadb_x_policy_dir.offset;
-  if (pol.dir >= K.IPSEC_DIR_MAX) return err('EINVAL', dirOff, `sadb_x_policy_dir ${pol.dir} is not below IPSEC_DIR_MAX`);
+  if (pol.dir >= K.IPSEC_DIR_MAX)
+    return err('EINVAL', dirOff, `sadb_x_policy_dir ${pol.dir} is not below IPSEC_DIR_MAX`);
   const rqs = pol.requests;
   const f = RQ.fields;
   const pairs = Math.floor(rqs.length / 2);
   for (let i = 0; i < rqs.length && i < 2 * K.XFRM_MAX_DEPTH; i += 2) {
     const old = rqs[i] as IpsecRequest;
     const o = requestOffset(pol, po, i);
-    if (old.src === undefined) return err('EINVAL', o, 'MIGRATE: old sadb_x_ipsecrequest has no sockaddr pair');
+    if (old.src === undefined)
+      return err('EINVAL', o, 'MIGRATE: old sadb_x_ipsecrequest has no sockaddr pair');
     const nw = rqs[i + 1];
-    if (nw === undefined) return err('EINVAL', o, 'MIGRATE: old sadb_x_ipsecrequest has no new request after it');
+    if (nw === undefined)
+      return err('EINVAL', o, 'MIGRATE: old sadb_x_ipsecrequest has no new request after it');
     const n = o + requestLen(old);
-    if (nw.src === undefined) return err('EINVAL', n, 'MIGRATE: new sadb_x_ipsecrequest has no sockaddr pair');
+    if (nw.src === undefined)
+      return err('EINVAL', n, 'MIGRATE: new sadb_x_ipsecrequest has no sockaddr pair');
     if (old.proto !== nw.proto || old.mode !== nw.mode || old.reqid !== nw.reqid) {
       return err('EINVAL', n, 'MIGRATE: old and new sadb_x_ipsecrequest differ in proto, mode or reqid');
     }
-    if (!modeMaps(old.mode)) return err('EINVAL', o + f.sadb_x_ipsecrequest_mode.offset, `MIGRATE: mode ${old.mode} has no XFRM mode`);
+    if (!modeMaps(old.mode))
+      return err(
+        'EINVAL',
+        o + f.sadb_x_ipsecrequest_mode.offset,
+        `MIGRATE: mode ${old.mode} has no XFRM mode`,
+      );
   }
-  if (rqs.length === 0) return err('EINVAL', po, 'MIGRATE needs at least one old/new sadb_x_ipsecrequest pair');
+  if (rqs.length === 0)
+    return err('EINVAL', po, 'MIGRATE needs at least one old/new sadb_x_ipsecrequest pair');
   if (pairs > K.XFRM_MAX_DEPTH) {
-    return err('EINVAL', requestOffset(pol, po, 2 * K.XFRM_MAX_DEPTH), `MIGRATE carries more than ${K.XFRM_MAX_DEPTH} pairs (XFRM_MAX_DEPTH)`);
+    return err(
+      'EINVAL',
+      requestOffset(pol, po, 2 * K.XFRM_MAX_DEPTH),
+      `MIGRATE carries more than ${K.XFRM_MAX_DEPTH} pairs (XFRM_MAX_DEPTH)`,
+    );
   }
   if (!user) return undefined;
   // xfrm_policy.c xfrm_migrate: dir must be a real XFRM direction (PF_KEY dir - 1 < XFRM_POLICY_MAX).
-  if (pol.dir === K.IPSEC_DIR_ANY) return err('EINVAL', dirOff, 'MIGRATE: sadb_x_policy_dir IPSEC_DIR_ANY names no policy direction');
+  if (pol.dir === K.IPSEC_DIR_ANY)
+    return err('EINVAL', dirOff, 'MIGRATE: sadb_x_policy_dir IPSEC_DIR_ANY names no policy direction');
   for (let i = 0; i + 1 < rqs.length; i += 2) {
     const nw = rqs[i + 1] as IpsecRequest;
     const n = requestOffset(pol, po, i + 1);
@@ -317,10 +430,14 @@ function migrateRules(ctx: Ctx, user: boolean): PfkeyError | undefined {
   return undefined;
 }
 
-function userRules(ctx: Ctx): PfkeyError | undefined {
+function userRules(ctx: Ctx): Failure | undefined {
   const m = ctx.m;
   if (m.reserved !== 0) {
-    return err('EINVAL', ctx.base + MSG.sadb_msg_reserved.offset, `sadb_msg_reserved is ${m.reserved}; user space must send 0`);
+    return err(
+      'EINVAL',
+      ctx.base + MSG.sadb_msg_reserved.offset,
+      `sadb_msg_reserved is ${m.reserved}; user space must send 0`,
+    );
   }
   switch (m.type) {
     case K.SADB_GETSPI:
@@ -337,10 +454,18 @@ function userRules(ctx: Ctx): PfkeyError | undefined {
       // pfkey_acquire: user space only reports an acquire failure, header only.
       return m.extensions.length === 0
         ? undefined
-        : err('EOPNOTSUPP', ctx.base + MSG.sadb_msg_len.offset, 'SADB_ACQUIRE from user space must be header-only (an acquire failure report)');
+        : err(
+            'EOPNOTSUPP',
+            ctx.base + MSG.sadb_msg_len.offset,
+            'SADB_ACQUIRE from user space must be header-only (an acquire failure report)',
+          );
     case K.SADB_REGISTER:
       return m.satype > K.SADB_SATYPE_MAX
-        ? err('EINVAL', ctx.base + MSG.sadb_msg_satype.offset, `SADB_REGISTER: satype ${m.satype} exceeds SADB_SATYPE_MAX`)
+        ? err(
+            'EINVAL',
+            ctx.base + MSG.sadb_msg_satype.offset,
+            `SADB_REGISTER: satype ${m.satype} exceeds SADB_SATYPE_MAX`,
+          )
         : undefined;
     case K.SADB_FLUSH:
       return satypeProto(ctx);
@@ -351,14 +476,28 @@ function userRules(ctx: Ctx): PfkeyError | undefined {
           const i = find(ctx, K.SADB_X_EXT_FILTER);
           if (i < 0) return undefined;
           const f = ext<{ splen: number; dplen: number } & PfkeyExtension>(ctx, i);
-          if (f.splen > 128) return err('EINVAL', at(ctx, i) + FILTER.sadb_x_filter_splen.offset, `sadb_x_filter_splen ${f.splen} exceeds 128`);
-          if (f.dplen > 128) return err('EINVAL', at(ctx, i) + FILTER.sadb_x_filter_dplen.offset, `sadb_x_filter_dplen ${f.dplen} exceeds 128`);
+          if (f.splen > 128)
+            return err(
+              'EINVAL',
+              at(ctx, i) + FILTER.sadb_x_filter_splen.offset,
+              `sadb_x_filter_splen ${f.splen} exceeds 128`,
+            );
+          if (f.dplen > 128)
+            return err(
+              'EINVAL',
+              at(ctx, i) + FILTER.sadb_x_filter_dplen.offset,
+              `sadb_x_filter_dplen ${f.dplen} exceeds 128`,
+            );
           return undefined;
         },
       );
     case K.SADB_X_PROMISC:
       return m.extensions.length === 0 && m.satype > 1
-        ? err('EINVAL', ctx.base + MSG.sadb_msg_satype.offset, `SADB_X_PROMISC: satype ${m.satype} must be 0 (off) or 1 (on)`)
+        ? err(
+            'EINVAL',
+            ctx.base + MSG.sadb_msg_satype.offset,
+            `SADB_X_PROMISC: satype ${m.satype} must be 0 (off) or 1 (on)`,
+          )
         : undefined;
     case K.SADB_X_SPDUPDATE:
     case K.SADB_X_SPDADD:
@@ -376,7 +515,13 @@ function userRules(ctx: Ctx): PfkeyError | undefined {
       if (typeof p !== 'number') return p;
       // xfrm_policy_id2dir: the index's low 3 bits are the XFRM direction (0..2).
       const id = ext<PolicyExt>(ctx, p).id;
-      return (id & 7) >= 3 ? err('EINVAL', at(ctx, p) + POL.sadb_x_policy_id.offset, `sadb_x_policy_id ${id} encodes no direction`) : undefined;
+      return (id & 7) >= 3
+        ? err(
+            'EINVAL',
+            at(ctx, p) + POL.sadb_x_policy_id.offset,
+            `sadb_x_policy_id ${id} encodes no direction`,
+          )
+        : undefined;
     }
     case K.SADB_X_SPDDUMP:
     case K.SADB_X_SPDFLUSH:
@@ -385,7 +530,11 @@ function userRules(ctx: Ctx): PfkeyError | undefined {
       return migrateRules(ctx, true);
     default:
       // SADB_EXPIRE, SADB_X_PCHANGE, SADB_X_SPDACQUIRE, SADB_X_SPDEXPIRE, SADB_X_NAT_T_NEW_MAPPING.
-      return err('EOPNOTSUPP', ctx.base + MSG.sadb_msg_type.offset, `Linux has no handler for ${name(ctx)} sent to the kernel`);
+      return err(
+        'EOPNOTSUPP',
+        ctx.base + MSG.sadb_msg_type.offset,
+        `Linux has no handler for ${name(ctx)} sent to the kernel`,
+      );
   }
 }
 
@@ -403,7 +552,7 @@ function carriesRefcount(type: number): boolean {
   );
 }
 
-function needAll(ctx: Ctx, types: readonly number[]): PfkeyError | undefined {
+function needAll(ctx: Ctx, types: readonly number[]): Failure | undefined {
   for (const t of types) {
     const i = need(ctx, t);
     if (typeof i !== 'number') return i;
@@ -411,10 +560,14 @@ function needAll(ctx: Ctx, types: readonly number[]): PfkeyError | undefined {
   return undefined;
 }
 
-function kernelRules(ctx: Ctx): PfkeyError | undefined {
+function kernelRules(ctx: Ctx): Failure | undefined {
   const m = ctx.m;
   if (m.reserved !== 0 && !carriesRefcount(m.type)) {
-    return err('EINVAL', ctx.base + MSG.sadb_msg_reserved.offset, `sadb_msg_reserved is ${m.reserved}; Linux sets it only in SPD messages`);
+    return err(
+      'EINVAL',
+      ctx.base + MSG.sadb_msg_reserved.offset,
+      `sadb_msg_reserved is ${m.reserved}; Linux sets it only in SPD messages`,
+    );
   }
   // Error replies are the request's header with errno set and nothing else; anything goes.
   if (m.errno !== 0) return undefined;
@@ -454,37 +607,40 @@ function kernelRules(ctx: Ctx): PfkeyError | undefined {
   }
 }
 
-function refPlacement(ctx: Ctx): PfkeyError | undefined {
+function refPlacement(ctx: Ctx): Failure | undefined {
   const i = find(ctx, K.SADB_X_EXT_REF);
   if (i < 0) return undefined;
   const t = ctx.m.type;
   return t === K.SADB_ACQUIRE || t === K.SADB_X_SPDADD || t === K.SADB_X_SPDUPDATE
     ? undefined
-    : err('EINVAL', at(ctx, i), `SADB_X_EXT_REF belongs only in SADB_ACQUIRE, SADB_X_SPDADD or SADB_X_SPDUPDATE, not ${name(ctx)}`);
+    : err(
+        'EINVAL',
+        at(ctx, i),
+        `SADB_X_EXT_REF belongs only in SADB_ACQUIRE, SADB_X_SPDADD or SADB_X_SPDUPDATE, not ${name(ctx)}`,
+      );
 }
 
 /**
  * Applies the message rules for `origin`; throws the PfkeyError Linux's answer corresponds to.
  * `offsets[i]` is where extension i starts and `base` where the message starts, in the caller's buffer.
  */
-export function checkMessageRules(m: PfkeyMessage, offsets: readonly number[], base: number, origin: Origin): void {
+export function checkMessageRules(
+  m: PfkeyMessage,
+  offsets: readonly number[],
+  base: number,
+  origin: Origin,
+): void {
   const ctx: Ctx = { m, offsets, base };
-  const placement = refPlacement(ctx);
-  if (placement) throw placement;
-  if (origin === 'user') {
-    const e = userRules(ctx);
-    if (e) throw e;
-    return;
+  let f = refPlacement(ctx);
+  if (!f) {
+    if (origin === 'user') f = userRules(ctx);
+    else if (origin === 'kernel') f = kernelRules(ctx);
+    else {
+      const u = userRules(ctx);
+      const k = u && kernelRules(ctx);
+      // A type with no user-space handler is judged by what the kernel would have sent.
+      f = u && k && (u.code === 'EOPNOTSUPP' ? k : u);
+    }
   }
-  if (origin === 'kernel') {
-    const e = kernelRules(ctx);
-    if (e) throw e;
-    return;
-  }
-  const u = userRules(ctx);
-  if (!u) return;
-  const k = kernelRules(ctx);
-  if (!k) return;
-  // A type with no user-space handler is judged by what the kernel would have sent.
-  throw u.code === 'EOPNOTSUPP' ? k : u;
+  if (f) throw new PfkeyError(f.code, f.offset, f.reason);
 }

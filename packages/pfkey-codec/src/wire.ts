@@ -6,7 +6,7 @@
  * for network order explicitly.
  */
 
-import { PfkeyError, invalid } from './pfkey-error.js';
+import { invalid, PfkeyError } from './pfkey-error.js';
 
 /** The buffer being decoded or encoded, with one DataView over exactly its bytes. */
 export interface Cursor {
@@ -22,7 +22,11 @@ export function cursor(bytes: Uint8Array): Cursor {
 export function requireZero(c: Cursor, from: number, to: number, field: string): void {
   const b = c.bytes;
   for (let i = from; i < to; i++) {
-    if (b[i] !== 0) invalid(i, `${field} must be zero (RFC 2367 reserved/padding), found 0x${(b[i] as number).toString(16)}`);
+    if (b[i] !== 0)
+      invalid(
+        i,
+        `${field} must be zero (RFC 2367 reserved/padding), found 0x${(b[i] as number).toString(16)}`,
+      );
   }
 }
 

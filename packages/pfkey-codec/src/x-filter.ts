@@ -36,8 +36,10 @@ export const filterCodec: ExtCodec<FilterExt> = {
     checkU16(e.family, off + FAMILY, 'sadb_x_filter_family');
     checkBytes(e.saddr, off + SADDR, 'sadb_x_filter_saddr');
     checkBytes(e.daddr, off + DADDR, 'sadb_x_filter_daddr');
-    if (e.saddr.length !== 16) invalid(off + SADDR, `sadb_x_filter_saddr must be 16 bytes, got ${e.saddr.length}`);
-    if (e.daddr.length !== 16) invalid(off + DADDR, `sadb_x_filter_daddr must be 16 bytes, got ${e.daddr.length}`);
+    if (e.saddr.length !== 16)
+      invalid(off + SADDR, `sadb_x_filter_saddr must be 16 bytes, got ${e.saddr.length}`);
+    if (e.daddr.length !== 16)
+      invalid(off + DADDR, `sadb_x_filter_daddr must be 16 bytes, got ${e.daddr.length}`);
     checkU8(e.splen, off + SPLEN, 'sadb_x_filter_splen');
     checkU8(e.dplen, off + DPLEN, 'sadb_x_filter_dplen');
     return L.size;

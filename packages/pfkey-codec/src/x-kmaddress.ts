@@ -27,7 +27,8 @@ export const kmaddressCodec: ExtCodec<KmaddressExt> = {
     checkU32(e.reserved, off + RESERVED, 'sadb_x_kmaddress_reserved');
     const len = checkSockaddr(e.local, off + PAIR, 'sadb_x_kmaddress local');
     checkSockaddr(e.remote, off + PAIR + len, 'sadb_x_kmaddress remote');
-    if (e.remote.family !== e.local.family) invalid(off + PAIR + len, 'sadb_x_kmaddress local and remote must have the same family');
+    if (e.remote.family !== e.local.family)
+      invalid(off + PAIR + len, 'sadb_x_kmaddress local and remote must have the same family');
     return PAIR + 2 * len;
   },
   write(c, off, e) {

@@ -33,7 +33,11 @@ const RQ_REQID = R.sadb_x_ipsecrequest_reqid.offset;
 const RQ_RESERVED2 = R.sadb_x_ipsecrequest_reserved2.offset;
 
 function readRequest(c: Cursor, o: number, end: number): [IpsecRequest, number] {
-  if (end - o < RQ) invalid(o, `${end - o} bytes left in sadb_x_policy after the last sadb_x_ipsecrequest (need 16 for another)`);
+  if (end - o < RQ)
+    invalid(
+      o,
+      `${end - o} bytes left in sadb_x_policy after the last sadb_x_ipsecrequest (need 16 for another)`,
+    );
   const dv = c.dv;
   const rqLen = dv.getUint16(o + RQ_LEN, true);
   if (rqLen < RQ || rqLen > end - o) {
@@ -68,7 +72,8 @@ function requestSize(rq: IpsecRequest, o: number): number {
   }
   const len = checkSockaddr(rq.src, o + RQ, 'sadb_x_ipsecrequest src');
   checkSockaddr(rq.dst, o + RQ + len, 'sadb_x_ipsecrequest dst');
-  if (rq.dst.family !== rq.src.family) invalid(o + RQ + len, 'sadb_x_ipsecrequest src and dst must have the same family');
+  if (rq.dst.family !== rq.src.family)
+    invalid(o + RQ + len, 'sadb_x_ipsecrequest src and dst must have the same family');
   return RQ + 2 * len;
 }
 

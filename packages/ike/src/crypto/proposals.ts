@@ -348,3 +348,8 @@ export function suiteName(s: Suite): string {
   if (s.protocol === 'esp') parts.push(s.esn ? 'esn' : 'noesn');
   return parts.join('-');
 }
+
+/** The proposals without their DH transforms: IKE_AUTH has no KE, so its CHILD_SA cannot use PFS. */
+export function withoutDh(specs: readonly ProposalSpec[]): ProposalSpec[] {
+  return specs.map((s) => ({ ...s, transforms: s.transforms.filter((t) => t.type !== TRANSFORM_TYPE.DH) }));
+}

@@ -168,4 +168,11 @@ export type Payload =
   | UnknownPayload;
 
 export type PayloadKind = Payload['kind'];
-export type PayloadOf<K extends PayloadKind> = Extract<Payload, { kind: K }>;
+/** The record of one kind (IDi picks the ID payload, narrowed to kind 'IDi'). */
+export type PayloadOf<K extends PayloadKind> = Payload extends infer P
+  ? P extends { readonly kind: infer Q }
+    ? K extends Q
+      ? P & { readonly kind: K }
+      : never
+    : never
+  : never;

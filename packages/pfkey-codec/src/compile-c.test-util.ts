@@ -16,13 +16,21 @@ export function runC(name: string): CRun {
   const dir = mkdtempSync(join(tmpdir(), 'pfkey-codec-c-'));
   try {
     const exe = join(dir, 'prog');
-    const cc = spawnSync('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', exe, source], { encoding: 'utf8' });
-    if (cc.error) return { ok: false, reason: `gcc could not be run (${cc.error.message}); install gcc and linux-libc-dev` };
+    const cc = spawnSync('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', exe, source], {
+      encoding: 'utf8',
+    });
+    if (cc.error)
+      return {
+        ok: false,
+        reason: `gcc could not be run (${cc.error.message}); install gcc and linux-libc-dev`,
+      };
     if (cc.status !== 0) {
       const missing = /fatal error: ([^\s:]+): No such file/.exec(cc.stderr);
       return {
         ok: false,
-        reason: missing ? `${missing[1]} is missing; install linux-libc-dev` : `gcc failed on ${name}: ${cc.stderr.trim()}`,
+        reason: missing
+          ? `${missing[1]} is missing; install linux-libc-dev`
+          : `gcc failed on ${name}: ${cc.stderr.trim()}`,
       };
     }
     const run = spawnSync(exe, [], { encoding: 'utf8' });

@@ -2,12 +2,12 @@
  * One or more valid messages of every PF_KEY message type, as models, each with the origin whose rules it
  * satisfies. Together they use every extension type. Shared by the message, property and error tests.
  */
-import { sockaddr } from '../src/address-text.js';
-import * as K from '../src/constants.js';
-import { buildAcquire, buildAdd, buildSpdAdd } from '../src/message-builders.js';
-import { buildMigrate } from '../src/migrate-message.js';
-import type { IpsecRequest, PfkeyExtension, PfkeyMessage } from '../src/model.js';
-import type { Origin } from '../src/validate.js';
+import { sockaddr } from './address-text.js';
+import * as K from './constants.js';
+import { buildAcquire, buildAdd, buildSpdAdd } from './message-builders.js';
+import { buildMigrate } from './migrate-message.js';
+import type { IpsecRequest, PfkeyExtension, PfkeyMessage } from './model.js';
+import type { Origin } from './validate.js';
 
 export interface Sample {
   name: string;
@@ -16,9 +16,15 @@ export interface Sample {
 }
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
-const seqBytes = (n: number, first: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (first + i) & 0xff);
+const seqBytes = (n: number, first: number): Uint8Array =>
+  Uint8Array.from({ length: n }, (_, i) => (first + i) & 0xff);
 
-function msg(type: number, satype: number, extensions: PfkeyExtension[], extra: Partial<PfkeyMessage> = {}): PfkeyMessage {
+function msg(
+  type: number,
+  satype: number,
+  extensions: PfkeyExtension[],
+  extra: Partial<PfkeyMessage> = {},
+): PfkeyMessage {
   return { type, errno: 0, satype, reserved: 0, seq: 1, pid: 100, extensions, ...extra };
 }
 
@@ -49,7 +55,13 @@ const saExt = (spi: number, auth = 0, encrypt = 0): PfkeyExtension => ({
   flags: 0,
 });
 
-const lifetime = (type: 2 | 3 | 4, addtime: bigint): PfkeyExtension => ({ type, allocations: 0, bytes: 0n, addtime, usetime: 0n });
+const lifetime = (type: 2 | 3 | 4, addtime: bigint): PfkeyExtension => ({
+  type,
+  allocations: 0,
+  bytes: 0n,
+  addtime,
+  usetime: 0n,
+});
 
 export const SAMPLES: Sample[] = [
   {
@@ -71,11 +83,28 @@ export const SAMPLES: Sample[] = [
       addr(K.SADB_EXT_ADDRESS_DST, '2001:db8::2'),
       addr(K.SADB_EXT_ADDRESS_PROXY, '2001:db8:5::', 64, K.IPPROTO_TCP, 80),
       { type: K.SADB_EXT_KEY_AUTH, bits: 256, key: seqBytes(32, 0x40) },
-      { type: K.SADB_EXT_IDENTITY_SRC, identType: K.SADB_IDENTTYPE_FQDN, id: 7n, data: new TextEncoder().encode('mn.example\0\0\0\0\0\0') },
+      {
+        type: K.SADB_EXT_IDENTITY_SRC,
+        identType: K.SADB_IDENTTYPE_FQDN,
+        id: 7n,
+        data: new TextEncoder().encode('mn.example\0\0\0\0\0\0'),
+      },
       { type: K.SADB_EXT_IDENTITY_DST, identType: K.SADB_IDENTTYPE_PREFIX, id: 0n, data: seqBytes(8, 0xe0) },
-      { type: K.SADB_EXT_SENSITIVITY, dpd: 3, sensLevel: 4, sensBitmap: seqBytes(16, 1), integLevel: 5, integBitmap: seqBytes(8, 9) },
+      {
+        type: K.SADB_EXT_SENSITIVITY,
+        dpd: 3,
+        sensLevel: 4,
+        sensBitmap: seqBytes(16, 1),
+        integLevel: 5,
+        integBitmap: seqBytes(8, 9),
+      },
       { type: K.SADB_X_EXT_KMPRIVATE, data: seqBytes(16, 0x30) },
-      { type: K.SADB_X_EXT_SEC_CTX, ctxAlg: 1, ctxDoi: 1, context: new TextEncoder().encode('system_u:object_r:x:s0') },
+      {
+        type: K.SADB_X_EXT_SEC_CTX,
+        ctxAlg: 1,
+        ctxDoi: 1,
+        context: new TextEncoder().encode('system_u:object_r:x:s0'),
+      },
     ]),
   },
   {
@@ -109,14 +138,26 @@ export const SAMPLES: Sample[] = [
   {
     name: 'DELETE',
     origin: 'user',
-    msg: msg(K.SADB_DELETE, K.SADB_SATYPE_ESP, [saExt(0xc0ffee01), addr(5, '192.0.2.1'), addr(6, '198.51.100.7')]),
+    msg: msg(K.SADB_DELETE, K.SADB_SATYPE_ESP, [
+      saExt(0xc0ffee01),
+      addr(5, '192.0.2.1'),
+      addr(6, '198.51.100.7'),
+    ]),
   },
   {
     name: 'GET',
     origin: 'user',
-    msg: msg(K.SADB_GET, K.SADB_SATYPE_ESP, [saExt(0xc0ffee01), addr(5, '2001:db8::1'), addr(6, '2001:db8::2')]),
+    msg: msg(K.SADB_GET, K.SADB_SATYPE_ESP, [
+      saExt(0xc0ffee01),
+      addr(5, '2001:db8::1'),
+      addr(6, '2001:db8::2'),
+    ]),
   },
-  { name: 'ACQUIRE failure report', origin: 'user', msg: msg(K.SADB_ACQUIRE, K.SADB_SATYPE_ESP, [], { seq: 7, errno: 2 }) },
+  {
+    name: 'ACQUIRE failure report',
+    origin: 'user',
+    msg: msg(K.SADB_ACQUIRE, K.SADB_SATYPE_ESP, [], { seq: 7, errno: 2 }),
+  },
   {
     name: 'extended ACQUIRE from the kernel with a proposal and SADB_X_EXT_REF',
     origin: 'kernel',
@@ -154,7 +195,10 @@ export const SAMPLES: Sample[] = [
     name: 'REGISTER reply',
     origin: 'kernel',
     msg: msg(K.SADB_REGISTER, K.SADB_SATYPE_ESP, [
-      { type: K.SADB_EXT_SUPPORTED_AUTH, algs: [{ id: K.SADB_AALG_SHA1HMAC, ivlen: 0, minbits: 160, maxbits: 160 }] },
+      {
+        type: K.SADB_EXT_SUPPORTED_AUTH,
+        algs: [{ id: K.SADB_AALG_SHA1HMAC, ivlen: 0, minbits: 160, maxbits: 160 }],
+      },
       {
         type: K.SADB_EXT_SUPPORTED_ENCRYPT,
         algs: [
@@ -219,7 +263,13 @@ export const SAMPLES: Sample[] = [
       dir: K.IPSEC_DIR_OUTBOUND,
       priority: 100,
       templates: [
-        { proto: K.IPPROTO_ESP, mode: K.IPSEC_MODE_TUNNEL, reqid: 7, src: '2001:db8:1::1', dst: '2001:db8:2::1' },
+        {
+          proto: K.IPPROTO_ESP,
+          mode: K.IPSEC_MODE_TUNNEL,
+          reqid: 7,
+          src: '2001:db8:1::1',
+          dst: '2001:db8:2::1',
+        },
         { proto: K.IPPROTO_COMP, mode: K.IPSEC_MODE_TUNNEL, src: '192.0.2.1', dst: '192.0.2.2' },
         { proto: K.IPPROTO_AH, mode: K.IPSEC_MODE_TRANSPORT },
       ],
@@ -228,7 +278,11 @@ export const SAMPLES: Sample[] = [
   {
     name: 'X_SPDDELETE',
     origin: 'user',
-    msg: msg(K.SADB_X_SPDDELETE, 0, [addr(5, '10.0.0.0', 8, 255), addr(6, '10.1.0.0', 16, 255), policy(K.IPSEC_DIR_INBOUND)]),
+    msg: msg(K.SADB_X_SPDDELETE, 0, [
+      addr(5, '10.0.0.0', 8, 255),
+      addr(6, '10.1.0.0', 16, 255),
+      policy(K.IPSEC_DIR_INBOUND),
+    ]),
   },
   { name: 'X_SPDGET by id', origin: 'user', msg: msg(K.SADB_X_SPDGET, 0, [policy(K.IPSEC_DIR_OUTBOUND, 9)]) },
   { name: 'X_SPDACQUIRE (no handler in Linux)', origin: 'kernel', msg: msg(K.SADB_X_SPDACQUIRE, 0, []) },
@@ -263,10 +317,18 @@ export const SAMPLES: Sample[] = [
   {
     name: 'X_SPDSETIDX',
     origin: 'user',
-    msg: msg(K.SADB_X_SPDSETIDX, 0, [addr(5, '10.0.0.1', 32, 6, 1234), addr(6, '10.0.0.2', 32, 6, 80), { ...policy(K.IPSEC_DIR_FWD), policyType: K.IPSEC_POLICY_NONE } as PfkeyExtension]),
+    msg: msg(K.SADB_X_SPDSETIDX, 0, [
+      addr(5, '10.0.0.1', 32, 6, 1234),
+      addr(6, '10.0.0.2', 32, 6, 80),
+      { ...policy(K.IPSEC_DIR_FWD), policyType: K.IPSEC_POLICY_NONE } as PfkeyExtension,
+    ]),
   },
   { name: 'X_SPDEXPIRE (never emitted by Linux)', origin: 'kernel', msg: msg(K.SADB_X_SPDEXPIRE, 0, []) },
-  { name: 'X_SPDDELETE2 by id', origin: 'user', msg: msg(K.SADB_X_SPDDELETE2, 0, [policy(K.IPSEC_DIR_INBOUND, 16)]) },
+  {
+    name: 'X_SPDDELETE2 by id',
+    origin: 'user',
+    msg: msg(K.SADB_X_SPDDELETE2, 0, [policy(K.IPSEC_DIR_INBOUND, 16)]),
+  },
   {
     name: 'X_NAT_T_NEW_MAPPING from the kernel',
     origin: 'kernel',
@@ -305,7 +367,11 @@ export const SAMPLES: Sample[] = [
     name: 'X_MIGRATE over IPv4, old IPv4 / new IPv6 endpoints, no KMADDRESS',
     origin: 'user',
     msg: buildMigrate({
-      selector: { src: { address: v4('10.1.0.0'), prefixlen: 16 }, dst: { address: v4('10.2.0.5', 500) }, proto: K.IPPROTO_UDP },
+      selector: {
+        src: { address: v4('10.1.0.0'), prefixlen: 16 },
+        dst: { address: v4('10.2.0.5', 500) },
+        proto: K.IPPROTO_UDP,
+      },
       dir: K.IPSEC_DIR_FWD,
       bundles: [
         {

@@ -20,7 +20,7 @@ import {
   VirtualClock,
 } from '@mip6sec/core';
 import { filter, type Observable, Subject } from 'rxjs';
-import type { SaIdentityLookup } from '../src/lookups.js';
+import type { SaIdentityLookup } from './lookups.js';
 
 export interface WirePacket {
   readonly from: string;
@@ -147,11 +147,14 @@ export class PolicyKernel implements KernelBackend {
   private readonly policies = new Map<string, SecurityPolicy>();
   private index = 0;
   readonly ops: string[] = [];
+  /** When set, every SPD change is refused with this errno. */
+  refuse: string | undefined;
 
   features() {
     return { espStates: false, migrate: false, acquireRef: false, datapath: false, udpEncap: false };
   }
   async addPolicy(id: PolicyId, policy: PolicyData): Promise<SecurityPolicy> {
+    if (this.refuse) throw new KernelError(this.refuse, 'refused by the test');
     const k = policyKey(id);
     if (this.policies.has(k)) throw new KernelError('EEXIST', `policy exists: ${k}`);
     const sp: SecurityPolicy = { ...id, ...policy, index: ++this.index };

@@ -1,10 +1,10 @@
 /** An MN and its HA on one fake network, each with its own bus, kernel and IP layer. */
 import { Bus, type OutboundIpPacket } from '@mip6sec/core';
-import { HomeAgent, type HomeAgentConfig } from '../src/home-agent.js';
-import type { HomeAddressSource } from '../src/lookups.js';
-import { decodeMh, type MhMessage } from '../src/mh-codec.js';
-import { MobileNode, type MobileNodeConfig } from '../src/mobile-node.js';
-import { FakeNet, FakeSaTable, HA, HOA, PolicyKernel, recordEvents } from './fake-network.js';
+import { FakeNet, FakeSaTable, HA, HOA, PolicyKernel, recordEvents } from './fake-network.test-util.js';
+import { HomeAgent, type HomeAgentConfig } from './home-agent.js';
+import type { HomeAddressSource } from './lookups.js';
+import { decodeMh, type MhMessage } from './mh-codec.js';
+import { MobileNode, type MobileNodeConfig } from './mobile-node.js';
 
 export const MN_ID = 'mn@example.org';
 export const MN_SPI = 0x1001;

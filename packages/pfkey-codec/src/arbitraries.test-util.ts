@@ -3,18 +3,23 @@
  * accepts), messages made of them, and MIGRATE messages of 1..6 bundles with mixed families.
  */
 import fc from 'fast-check';
-import * as K from '../src/constants.js';
-import { buildMigrate } from '../src/migrate-message.js';
-import type { IpsecRequest, PfkeyExtension, PfkeyMessage, SadbComb, Sockaddr } from '../src/model.js';
+import * as K from './constants.js';
+import { buildMigrate } from './migrate-message.js';
+import type { IpsecRequest, PfkeyExtension, PfkeyMessage, SadbComb, Sockaddr } from './model.js';
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
-const words = (max: number) => fc.integer({ min: 0, max }).chain((n) => fc.uint8Array({ minLength: 8 * n, maxLength: 8 * n }));
+const words = (max: number) =>
+  fc.integer({ min: 0, max }).chain((n) => fc.uint8Array({ minLength: 8 * n, maxLength: 8 * n }));
 
 export const arbSockaddr = (family?: 2 | 10): fc.Arbitrary<Sockaddr> => {
-  const v4 = fc.record({ family: fc.constant(K.AF_INET), port: u16, addr: fc.uint8Array({ minLength: 4, maxLength: 4 }) });
+  const v4 = fc.record({
+    family: fc.constant(K.AF_INET),
+    port: u16,
+    addr: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+  });
   const v6 = fc.record({
     family: fc.constant(K.AF_INET6),
     port: u16,
@@ -56,7 +61,13 @@ const arbComb: fc.Arbitrary<SadbComb> = fc.record({
 });
 
 const arbRequest: fc.Arbitrary<IpsecRequest> = fc
-  .record({ proto: u16, mode: u8, level: u8, reqid: u32, pair: fc.option(fc.constantFrom(K.AF_INET, K.AF_INET6), { nil: undefined }) })
+  .record({
+    proto: u16,
+    mode: u8,
+    level: u8,
+    reqid: u32,
+    pair: fc.option(fc.constantFrom(K.AF_INET, K.AF_INET6), { nil: undefined }),
+  })
   .chain(({ pair, ...rq }) =>
     pair === undefined
       ? fc.constant(rq as IpsecRequest)
@@ -64,10 +75,34 @@ const arbRequest: fc.Arbitrary<IpsecRequest> = fc
   );
 
 /** One arbitrary extension of each known type, keyed by type. */
-export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new Map<number, fc.Arbitrary<PfkeyExtension>>([
-  [K.SADB_EXT_SA, fc.record({ type: fc.constant(K.SADB_EXT_SA), spi: u32, replay: u8, state: u8, auth: u8, encrypt: u8, flags: u32 })],
+export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new Map<
+  number,
+  fc.Arbitrary<PfkeyExtension>
+>([
+  [
+    K.SADB_EXT_SA,
+    fc.record({
+      type: fc.constant(K.SADB_EXT_SA),
+      spi: u32,
+      replay: u8,
+      state: u8,
+      auth: u8,
+      encrypt: u8,
+      flags: u32,
+    }),
+  ],
   ...[K.SADB_EXT_LIFETIME_CURRENT, K.SADB_EXT_LIFETIME_HARD, K.SADB_EXT_LIFETIME_SOFT].map(
-    (t) => [t, fc.record({ type: fc.constant(t as 2 | 3 | 4), allocations: u32, bytes: u64, addtime: u64, usetime: u64 })] as const,
+    (t) =>
+      [
+        t,
+        fc.record({
+          type: fc.constant(t as 2 | 3 | 4),
+          allocations: u32,
+          bytes: u64,
+          addtime: u64,
+          usetime: u64,
+        }),
+      ] as const,
   ),
   ...[K.SADB_EXT_ADDRESS_SRC, K.SADB_EXT_ADDRESS_DST, K.SADB_EXT_ADDRESS_PROXY, K.SADB_X_EXT_NAT_T_OA].map(
     (t) => [t, arbAddress(t as 5 | 6 | 7 | 23)] as const,
@@ -86,13 +121,28 @@ export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new M
       ] as const,
   ),
   ...[K.SADB_EXT_IDENTITY_SRC, K.SADB_EXT_IDENTITY_DST].map(
-    (t) => [t, fc.record({ type: fc.constant(t as 10 | 11), identType: u16, id: u64, data: words(4) })] as const,
+    (t) =>
+      [t, fc.record({ type: fc.constant(t as 10 | 11), identType: u16, id: u64, data: words(4) })] as const,
   ),
   [
     K.SADB_EXT_SENSITIVITY,
-    fc.record({ type: fc.constant(K.SADB_EXT_SENSITIVITY), dpd: u32, sensLevel: u8, sensBitmap: words(3), integLevel: u8, integBitmap: words(3) }),
+    fc.record({
+      type: fc.constant(K.SADB_EXT_SENSITIVITY),
+      dpd: u32,
+      sensLevel: u8,
+      sensBitmap: words(3),
+      integLevel: u8,
+      integBitmap: words(3),
+    }),
   ],
-  [K.SADB_EXT_PROPOSAL, fc.record({ type: fc.constant(K.SADB_EXT_PROPOSAL), replay: u8, combs: fc.array(arbComb, { maxLength: 4 }) })],
+  [
+    K.SADB_EXT_PROPOSAL,
+    fc.record({
+      type: fc.constant(K.SADB_EXT_PROPOSAL),
+      replay: u8,
+      combs: fc.array(arbComb, { maxLength: 4 }),
+    }),
+  ],
   ...[K.SADB_EXT_SUPPORTED_AUTH, K.SADB_EXT_SUPPORTED_ENCRYPT].map(
     (t) =>
       [
@@ -118,16 +168,28 @@ export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new M
   ],
   [K.SADB_X_EXT_SA2, fc.record({ type: fc.constant(K.SADB_X_EXT_SA2), mode: u8, sequence: u32, reqid: u32 })],
   [K.SADB_X_EXT_NAT_T_TYPE, fc.record({ type: fc.constant(K.SADB_X_EXT_NAT_T_TYPE), natType: u8 })],
-  ...[K.SADB_X_EXT_NAT_T_SPORT, K.SADB_X_EXT_NAT_T_DPORT].map((t) => [t, fc.record({ type: fc.constant(t as 21 | 22), port: u16 })] as const),
+  ...[K.SADB_X_EXT_NAT_T_SPORT, K.SADB_X_EXT_NAT_T_DPORT].map(
+    (t) => [t, fc.record({ type: fc.constant(t as 21 | 22), port: u16 })] as const,
+  ),
   [
     K.SADB_X_EXT_SEC_CTX,
-    fc.record({ type: fc.constant(K.SADB_X_EXT_SEC_CTX), ctxAlg: u8, ctxDoi: u8, context: fc.uint8Array({ maxLength: 40 }) }),
+    fc.record({
+      type: fc.constant(K.SADB_X_EXT_SEC_CTX),
+      ctxAlg: u8,
+      ctxDoi: u8,
+      context: fc.uint8Array({ maxLength: 40 }),
+    }),
   ],
   [
     K.SADB_X_EXT_KMADDRESS,
-    fc
-      .constantFrom(K.AF_INET, K.AF_INET6)
-      .chain((f) => fc.record({ type: fc.constant(K.SADB_X_EXT_KMADDRESS), reserved: u32, local: arbSockaddr(f), remote: arbSockaddr(f) })),
+    fc.constantFrom(K.AF_INET, K.AF_INET6).chain((f) =>
+      fc.record({
+        type: fc.constant(K.SADB_X_EXT_KMADDRESS),
+        reserved: u32,
+        local: arbSockaddr(f),
+        remote: arbSockaddr(f),
+      }),
+    ),
   ],
   [
     K.SADB_X_EXT_FILTER,
@@ -140,13 +202,18 @@ export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new M
       dplen: u8,
     }),
   ],
-  [K.SADB_X_EXT_REF, fc.record({ type: fc.constant(K.SADB_X_EXT_REF), refType: u8, refTypeExt: u16, mpi: u64 })],
+  [
+    K.SADB_X_EXT_REF,
+    fc.record({ type: fc.constant(K.SADB_X_EXT_REF), refType: u8, refTypeExt: u16, mpi: u64 }),
+  ],
 ]);
 
 const arbUnknown: fc.Arbitrary<PfkeyExtension> = fc.record({
   type: fc.constant(K.UNKNOWN_EXTENSION),
   exttype: fc.oneof(fc.integer({ min: 27, max: 31 }), fc.integer({ min: 33, max: 0xffff })),
-  data: fc.integer({ min: 0, max: 3 }).chain((n) => fc.uint8Array({ minLength: 4 + 8 * n, maxLength: 4 + 8 * n })),
+  data: fc
+    .integer({ min: 0, max: 3 })
+    .chain((n) => fc.uint8Array({ minLength: 4 + 8 * n, maxLength: 4 + 8 * n })),
 });
 
 /**
@@ -178,23 +245,25 @@ export const arbExtensionSoup: fc.Arbitrary<PfkeyMessage> = fc
     })),
   );
 
-const arbBundle = fc.record({
-  proto: fc.constantFrom(K.IPPROTO_ESP, K.IPPROTO_AH, K.IPPROTO_COMP),
-  mode: fc.constantFrom(K.IPSEC_MODE_ANY, K.IPSEC_MODE_TRANSPORT, K.IPSEC_MODE_TUNNEL, K.IPSEC_MODE_BEET),
-  reqid: u32,
-  level: fc.constantFrom(K.IPSEC_LEVEL_REQUIRE, K.IPSEC_LEVEL_UNIQUE),
-  oldFamily: fc.constantFrom(K.AF_INET, K.AF_INET6),
-  newFamily: fc.constantFrom(K.AF_INET, K.AF_INET6),
-}).chain((b) =>
-  fc.record({
-    proto: fc.constant(b.proto),
-    mode: fc.constant(b.mode),
-    reqid: fc.constant(b.reqid),
-    level: fc.constant(b.level),
-    old: fc.record({ src: arbSockaddr(b.oldFamily), dst: arbSockaddr(b.oldFamily) }),
-    new: fc.record({ src: arbSockaddr(b.newFamily), dst: arbSockaddr(b.newFamily) }),
-  }),
-);
+const arbBundle = fc
+  .record({
+    proto: fc.constantFrom(K.IPPROTO_ESP, K.IPPROTO_AH, K.IPPROTO_COMP),
+    mode: fc.constantFrom(K.IPSEC_MODE_ANY, K.IPSEC_MODE_TRANSPORT, K.IPSEC_MODE_TUNNEL, K.IPSEC_MODE_BEET),
+    reqid: u32,
+    level: fc.constantFrom(K.IPSEC_LEVEL_REQUIRE, K.IPSEC_LEVEL_UNIQUE),
+    oldFamily: fc.constantFrom(K.AF_INET, K.AF_INET6),
+    newFamily: fc.constantFrom(K.AF_INET, K.AF_INET6),
+  })
+  .chain((b) =>
+    fc.record({
+      proto: fc.constant(b.proto),
+      mode: fc.constant(b.mode),
+      reqid: fc.constant(b.reqid),
+      level: fc.constant(b.level),
+      old: fc.record({ src: arbSockaddr(b.oldFamily), dst: arbSockaddr(b.oldFamily) }),
+      new: fc.record({ src: arbSockaddr(b.newFamily), dst: arbSockaddr(b.newFamily) }),
+    }),
+  );
 
 /** SADB_X_MIGRATE messages as the kernel could emit them: 1..6 bundles, families mixed per half. */
 export const arbMigrate: fc.Arbitrary<PfkeyMessage> = fc
@@ -208,7 +277,9 @@ export const arbMigrate: fc.Arbitrary<PfkeyMessage> = fc
       proto: u8,
       dir: fc.constantFrom(K.IPSEC_DIR_INBOUND, K.IPSEC_DIR_OUTBOUND, K.IPSEC_DIR_FWD),
       kmaddress: fc.option(
-        fc.constantFrom(K.AF_INET, K.AF_INET6).chain((f) => fc.record({ local: arbSockaddr(f), remote: arbSockaddr(f), reserved: u32 })),
+        fc
+          .constantFrom(K.AF_INET, K.AF_INET6)
+          .chain((f) => fc.record({ local: arbSockaddr(f), remote: arbSockaddr(f), reserved: u32 })),
         { nil: undefined },
       ),
       bundles: fc.array(arbBundle, { minLength: 1, maxLength: 6 }),
@@ -218,7 +289,11 @@ export const arbMigrate: fc.Arbitrary<PfkeyMessage> = fc
   )
   .map((s) =>
     buildMigrate({
-      selector: { src: { address: s.src, prefixlen: s.srcLen }, dst: { address: s.dst, prefixlen: s.dstLen }, proto: s.proto },
+      selector: {
+        src: { address: s.src, prefixlen: s.srcLen },
+        dst: { address: s.dst, prefixlen: s.dstLen },
+        proto: s.proto,
+      },
       dir: s.dir,
       kmaddress: s.kmaddress,
       bundles: s.bundles,
@@ -263,7 +338,14 @@ export const arbSpdAddWithRef: fc.Arbitrary<PfkeyMessage> = fc
     extensions: [
       { type: K.SADB_EXT_ADDRESS_SRC, proto: 255, prefixlen: 0, address: s.src },
       { type: K.SADB_EXT_ADDRESS_DST, proto: 255, prefixlen: 0, address: s.dst },
-      { type: K.SADB_X_EXT_POLICY, policyType: K.IPSEC_POLICY_IPSEC, dir: s.dir, id: 0, priority: s.priority, requests: s.templates },
+      {
+        type: K.SADB_X_EXT_POLICY,
+        policyType: K.IPSEC_POLICY_IPSEC,
+        dir: s.dir,
+        id: 0,
+        priority: s.priority,
+        requests: s.templates,
+      },
       s.ref,
     ],
   }));

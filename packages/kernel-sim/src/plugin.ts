@@ -1,0 +1,44 @@
+/**
+ * The plugin factory: `simKernel(options)` gives a host container its own simulated kernel (one per
+ * container, built on first resolve from the host's Clock) and provides KERNEL_BACKEND as a SimKernel
+ * on a PF_KEY socket of it, publishing on the host's Bus. The kernel itself is reachable under SIM_KERNEL,
+ * for the lab's IP layer (its datapath) and for IKE and the home agent (its PAD). The ESP crypto is the
+ * host's CRYPTO_PROVIDER when one is registered, else a native provider.
+ */
+import {
+  BUS,
+  type Bus,
+  CLOCK,
+  type Clock,
+  CRYPTO_PROVIDER,
+  type CryptoProvider,
+  KERNEL_BACKEND,
+  type Plugin,
+} from '@mip6sec/core';
+import { type DependencyContainer, type InjectionToken, instanceCachingFactory } from 'tsyringe';
+import { PfkeyKernel, type PfkeyKernelOptions } from './pfkey-kernel.js';
+import { SimKernel } from './sim-kernel.js';
+
+/** The host's simulated kernel (SPD, SAD, PAD, sockets, datapath). */
+export const SIM_KERNEL: InjectionToken<PfkeyKernel> = Symbol.for('@mip6sec/kernel-sim:PfkeyKernel');
+
+export type SimKernelPluginOptions = Omit<PfkeyKernelOptions, 'clock'>;
+
+export function simKernel(options: SimKernelPluginOptions = {}): Plugin {
+  return {
+    name: '@mip6sec/kernel-sim',
+    provides: [KERNEL_BACKEND, SIM_KERNEL],
+    requires: [BUS, CLOCK],
+    register(container: DependencyContainer): void {
+      container.register(SIM_KERNEL, {
+        useFactory: instanceCachingFactory((c) => {
+          const crypto = c.isRegistered(CRYPTO_PROVIDER, true) ? c.resolve<CryptoProvider>(CRYPTO_PROVIDER) : undefined;
+          return new PfkeyKernel({ ...options, clock: c.resolve<Clock>(CLOCK), ...(crypto ? { crypto } : {}) });
+        }),
+      });
+      container.register(KERNEL_BACKEND, {
+        useFactory: instanceCachingFactory((c) => new SimKernel(c.resolve(SIM_KERNEL), c.resolve<Bus>(BUS))),
+      });
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The baseline without any interface between Mobile IPv6 and IKE (RFC 3776 4.4 steps 9-10 without
+ * the K bit): after each movement the IKE_SA and CHILD_SAs bound to the old CoA are deleted and
+ * negotiated again from the new CoA before the BU can be protected.
+ *
+ * - MN: holds `mip6.binding-sending` until KeyManager.reestablish(HA, CoA) has finished, whenever an
+ *   IKE_SA with the HA runs from another address. A refresh from the same CoA, and a first BU with
+ *   no IKE_SA yet (the BU's ACQUIRE negotiates from the CoA), hold nothing.
+ * - HA: nothing special; its IKE answers the MN's new negotiation, and its MIPv6 daemon re-points
+ *   its own tunnel entries after the binding changes.
+ * - The resolver answers with the MN's current CoA, tracked from `mip6.movement` (and the binding
+ *   events on the HA), so the re-negotiation and any ACQUIRE start from the right address.
+ */
+import type {
+  AddressRequest,
+  AddressResolver,
+  HostRole,
+  Ip,
+  MobilityStrategy,
+  ResolvedAddresses,
+  StrategyContext,
+} from '@mip6sec/core';
+import { Mip6secError } from '@mip6sec/core';
+import type { Subscription } from 'rxjs';
+import { isHostPrefix } from './binding-policies.js';
+import { SerialQueue } from './serial-queue.js';
+
+export type RenegotiateStrategyOptions = Record<string, never>;
+
+interface Tracked {
+  readonly hoa: Ip;
+  readonly ha: Ip;
+  coa: Ip;
+}
+
+const COUNTERS = ['reestablishments', 'reestablishErrors', 'bindingHoldMs', 'resolved', 'resolveMisses'] as const;
+type Counter = (typeof COUNTERS)[number];
+
+class RenegotiateResolver implements AddressResolver {
+  constructor(
+    private readonly bindings: ReadonlyMap<Ip, Tracked>,
+    private readonly role: () => HostRole | undefined,
+    private readonly counters: Record<Counter, number>,
+  ) {}
+
+  resolve(req: AddressRequest): ResolvedAddresses | undefined {
+    const role = this.role();
+    const b = role ? this.bindingFor(req) : undefined;
+    if (!b) {
+      this.counters.resolveMisses++;
+      return undefined;
+    }
+    this.counters.resolved++;
+    return role === 'ha' ? { local: b.ha, remote: b.coa } : { local: b.coa, remote: b.ha };
+  }
+
+  private bindingFor(req: AddressRequest): Tracked | undefined {
+    const s = (req.policy ?? req.acquire?.policy)?.selector;
+    if (s) {
+      for (const b of this.bindings.values()) if (isHostPrefix(s.src, b.hoa) || isHostPrefix(s.dst, b.hoa)) return b;
+      return undefined;
+    }
+    // Without a selector only an unambiguous answer is safe: a single binding, or the one with this peer.
+    const all = [...this.bindings.values()];
+    const peer = req.peer;
+    const matching = peer === undefined ? all : all.filter((b) => b.ha === peer || b.coa === peer);
+    return matching.length === 1 ? matching[0] : undefined;
+  }
+}
+
+export class RenegotiateStrategy implements MobilityStrategy {
+  readonly name = 'renegotiate';
+  readonly updatesInPlace = false;
+  readonly resolver: AddressResolver;
+
+  private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+  private readonly bindings = new Map<Ip, Tracked>();
+  private readonly queue = new SerialQueue();
+  private ctx?: StrategyContext;
+  private subs: Subscription[] = [];
+
+  constructor(_options: RenegotiateStrategyOptions = {}) {
+    this.resolver = new RenegotiateResolver(this.bindings, () => this.ctx?.role, this.counters);
+  }
+
+  start(ctx: StrategyContext): void {
+    if (this.ctx) throw new Mip6secError('EBUSY', 'renegotiate strategy already started');
+    this.ctx = ctx;
+    const { bus } = ctx;
+    if (ctx.role === 'mn') {
+      this.subs.push(
+        bus.on('mip6.movement').subscribe((e) => this.track(e.hoa, e.ha, e.newCoa)),
+        bus.on('mip6.binding-sending').subscribe((e) => {
+          this.track(e.hoa, e.ha, e.coa);
+          e.waitUntil(
+            this.reestablish(e.ha, e.coa).catch((err: unknown) => {
+              this.counters.reestablishErrors++;
+              bus.reportError(e, err);
+            }),
+          );
+        }),
+      );
+    } else if (ctx.role === 'ha') {
+      this.subs.push(
+        bus.on('mip6.binding-accepted').subscribe((e) => this.track(e.hoa, e.ha, e.coa)),
+        bus.on('mip6.binding-deleted').subscribe((e) => this.track(e.hoa, e.ha, e.hoa)),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    await this.queue.idle();
+    this.ctx = undefined;
+  }
+
+  metrics(): Readonly<Record<string, number>> {
+    return { ...this.counters };
+  }
+
+  /** Resolves when every re-negotiation started so far has finished. */
+  whenIdle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private track(hoa: Ip, ha: Ip, coa: Ip): void {
+    const b = this.bindings.get(hoa);
+    if (b && b.ha === ha) b.coa = coa;
+    else this.bindings.set(hoa, { hoa, ha, coa });
+  }
+
+  /** Tears down and re-runs IKE with the HA from `coa` if any IKE_SA with it runs from elsewhere. */
+  private reestablish(ha: Ip, coa: Ip): Promise<void> {
+    return this.queue.run(async () => {
+      const ctx = this.ctx;
+      const km = ctx?.keyManager;
+      if (!ctx || !km) return;
+      const stale = km.ikeSas().some((sa) => sa.remote.ip === ha && sa.local.ip !== coa);
+      if (!stale) return;
+      const started = ctx.clock.now();
+      try {
+        await km.reestablish(ha, coa);
+        this.counters.reestablishments++;
+      } finally {
+        this.counters.bindingHoldMs += ctx.clock.now() - started;
+      }
+    });
+  }
+}
