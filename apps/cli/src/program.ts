@@ -1,5 +1,6 @@
 /** Builds the `mip6sec` command tree; each verb lives in its own module under commands/. */
 import { Command } from 'commander';
+import { mhCommand } from './commands/mh.js';
 import { pfkeyCommand } from './commands/pfkey.js';
 
 export function buildProgram(): Command {
@@ -10,5 +11,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
   pfkeyCommand(program);
+  mhCommand(program);
   return program;
 }

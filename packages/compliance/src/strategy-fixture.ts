@@ -12,11 +12,12 @@ import type {
   IpsecProto,
   KernelBackend,
   MobilityStrategy,
+  MsrdRef,
   SaData,
   SecurityAssociation,
   SecurityPolicy,
 } from '@mip6sec/core';
-import { Bus, VirtualClock } from '@mip6sec/core';
+import { Bus, policyKey, VirtualClock } from '@mip6sec/core';
 import { DEFAULT_REQIDS, haPolicies, type Mip6Policy, mnPolicies, syncPolicies } from '@mip6sec/mip6';
 import { RecordingKeyManager } from './recording-key-manager.js';
 
@@ -42,6 +43,8 @@ export interface FixtureOptions {
 
 export class FixtureHost {
   installed: Mip6Policy[] = [];
+  /** Policy references as the SPD broadcasts announced them (PF_KEY dumps carry none). */
+  private readonly refs = new Map<string, MsrdRef | undefined>();
 
   constructor(
     readonly role: HostRole,
@@ -49,7 +52,17 @@ export class FixtureHost {
     readonly kernel: KernelBackend,
     readonly strategy: MobilityStrategy,
     readonly keyManager: RecordingKeyManager,
-  ) {}
+  ) {
+    bus.on('kernel.policy').subscribe((e) => {
+      if (e.op === 'flush') this.refs.clear();
+      else if (e.policy) this.refs.set(policyKey(e.policy), e.op === 'delete' ? undefined : e.policy.ref);
+    });
+  }
+
+  /** The reference an extended ACQUIRE for this policy would carry. */
+  refOf(p: SecurityPolicy): MsrdRef | undefined {
+    return p.ref ?? this.refs.get(policyKey(p));
+  }
 
   /** Re-syncs the SPD entries the mip6 daemon owns, as it does after a movement or a binding change. */
   async syncPolicies(desired: Mip6Policy[]): Promise<void> {

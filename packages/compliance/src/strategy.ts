@@ -55,7 +55,8 @@ async function buPolicy(h: FixtureHost, hoa: Ip, ha: Ip): Promise<SecurityPolicy
 }
 
 /** The ACQUIRE the kernel raises when the BU hits its policy without an SA (extended: with the ref). */
-function acquireFor(p: SecurityPolicy, hoa: Ip, ha: Ip): KernelAcquire {
+function acquireFor(h: FixtureHost, p: SecurityPolicy, hoa: Ip, ha: Ip): KernelAcquire {
+  const ref = h.refOf(p);
   return {
     type: 'kernel.acquire',
     seq: 1,
@@ -63,7 +64,7 @@ function acquireFor(p: SecurityPolicy, hoa: Ip, ha: Ip): KernelAcquire {
     templates: p.templates,
     src: hoa,
     dst: ha,
-    ...(p.ref ? { ref: p.ref } : {}),
+    ...(ref ? { ref } : {}),
   };
 }
 
@@ -107,7 +108,7 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
       const bu = await buPolicy(f.mn, hoa, ha);
       expect(await resolveForPolicy(f.mn.strategy, bu)).toEqual({ local: coa1, remote: ha });
       const viaAcquire = await f.mn.strategy.resolver.resolve({
-        acquire: acquireFor(bu, hoa, ha),
+        acquire: acquireFor(f.mn, bu, hoa, ha),
         policy: { index: bu.index, selector: bu.selector, dir: bu.dir },
       });
       expect(viaAcquire && { local: viaAcquire.local, remote: viaAcquire.remote }).toEqual({ local: coa1, remote: ha });

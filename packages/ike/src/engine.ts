@@ -440,9 +440,12 @@ export class IkeEngine {
 
   // ---- requests we send -----------------------------------------------------------------------
 
-  /** Sends one request and expects nothing back (a courtesy notify before the SA goes away). */
+  /**
+   * Sends one request and expects nothing back: a courtesy notify or Delete just before the SA goes
+   * away (called while handling a response, or when abandoning the SA, so the window is not an issue).
+   */
   sendOnce(sa: IkeSa, exchange: number, payloads: readonly Payload[]): void {
-    if (!sa.keys || sa.pending) return;
+    if (!sa.keys) return;
     const bytes = this.seal(sa, { exchange, response: false, messageId: sa.nextRequestId++ }, payloads);
     this.send(sa, bytes);
   }

@@ -539,13 +539,14 @@ export class IkeDaemon implements KeyManager, Startable {
     const e = this.engine;
     const dpd = sa.peer?.config.dpdDelay ?? this.cfg.dpdDelay;
     if (dpd > 0) {
+      // Checks when `dpd` ms may have passed since the peer was last heard from.
       const check = () => {
         if (sa.state === 'dead') return;
         const idle = e.clock.now() - sa.lastHeard;
         if (idle >= dpd && !sa.pending && sa.queue.length === 0 && sa.state === 'established') {
           e.enqueue(sa, new DpdTask(() => undefined));
         }
-        sa.setTimer('dpd', e.clock.setTimeout(check, Math.max(1, dpd - Math.min(idle, dpd - 1))));
+        sa.setTimer('dpd', e.clock.setTimeout(check, idle >= dpd ? dpd : dpd - idle));
       };
       sa.setTimer('dpd', e.clock.setTimeout(check, dpd));
     }

@@ -205,6 +205,7 @@ describe('inbound drops', () => {
     const s = B.openSocket();
     send(s, addSa({ spi: 0x3003, src: '2001:db8::1', dst: '2001:db8::2', mode: IPSEC_MODE_TUNNEL, reqid: 9 }));
     const a = A.openSocket();
+    A.spd.delete({ selector: A.spd.dump()[0]!.selector, dir: 'out' });
     send(a, addSa({ spi: 0x3003, src: '2001:db8::1', dst: '2001:db8::2', mode: IPSEC_MODE_TUNNEL, reqid: 9 }));
     send(a, spdAdd({ selector: { src: '2001:db8:1::a', dst: '2001:db8:2::b', proto: 6 }, dir: IPSEC_DIR_OUTBOUND, priority: 0, templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 9, src: '2001:db8::1', dst: '2001:db8::2' }] }));
     const r = A.datapath.output({ src: '2001:db8:1::a', dst: '2001:db8:2::b', proto: 6, payload: new Uint8Array(20) });

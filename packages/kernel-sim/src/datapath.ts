@@ -19,6 +19,7 @@ import {
   type Direction,
   type InboundIpPacket,
   type Ip,
+  IPPROTO_UDP,
   type IpsecRequest,
   ipFamily,
   type OutboundIpPacket,
@@ -58,6 +59,8 @@ export type InputResult =
 
 /** RFC 3948 section 2.1: the IKE NAT-T port, where ESP in UDP arrives. */
 export const NAT_T_PORT = 4500;
+/** RFC 7296 section 2: the IKE port. */
+export const IKE_PORT = 500;
 const MAX_NESTING = 6;
 
 export interface DatapathHooks {
@@ -122,6 +125,11 @@ export class Datapath {
   private readonly local = new Set<Ip>();
   /** UDP destination ports where ESP-in-UDP is expected (an IKE daemon's encapsulation socket). */
   readonly encapPorts = new Set<number>([NAT_T_PORT]);
+  /**
+   * UDP destination ports whose plaintext packets skip the inbound policy check, as the per-socket bypass
+   * policy of an IKE daemon's sockets makes them do on Linux (outbound, packets say `bypass` themselves).
+   */
+  readonly bypassUdpPorts = new Set<number>([IKE_PORT, NAT_T_PORT]);
   private counts = { sent: 0, bypassed: 0, acquires: 0, discarded: 0, delivered: 0, forwarded: 0 };
   private readonly dropCounts = new Map<string, number>();
   private readonly discardCounts = new Map<string, number>();
@@ -180,8 +188,8 @@ export class Datapath {
     if (p.bypass) return this.bypass(first);
     const key = packetKey(p.homeAddressOption ?? p.src, p.routingHeader2 ?? p.dst, p.proto, p.payload);
     const policy = this.d.spd.lookup('out', key);
+    if (policy?.action === 'discard') return this.discard('policy');
     if (!policy || policy.action === 'bypass' || policy.templates.length === 0) return this.bypass(first);
-    if (policy.action === 'discard') return this.discard('policy');
 
     // Resolve every template to an SA before changing anything (Linux xfrm_tmpl_resolve).
     const bundle: SaRecord[] = [];
@@ -320,7 +328,8 @@ export class Datapath {
     for (const sa of secpath) {
       if (sa.selector && !selectorMatches(sa.selector, key)) throw new Drop('sa-selector', 'EPERM');
     }
-    this.checkPolicy('in', key, secpath);
+    const ikeBypass = secpath.length === 0 && key.proto === IPPROTO_UDP && this.bypassUdpPorts.has(key.dstPort ?? -1);
+    if (!ikeBypass) this.checkPolicy('in', key, secpath);
     this.counts.delivered++;
     const inner = secpath[secpath.length - 1];
     const sa: SaId | undefined = inner ? { src: inner.src, dst: inner.dst, spi: inner.spi, proto: inner.proto } : undefined;

@@ -36,6 +36,7 @@ export {
   type DatapathHooks,
   type DatapathStats,
   type InputResult,
+  IKE_PORT,
   NAT_T_PORT,
   type OutputResult,
 } from './datapath.js';

@@ -23,3 +23,4 @@ export type { MsrdChange, MsrdPatch, MsrdRecord, MsrdRecordInput } from './recor
 export { MsrdResolver, type MsrdResolverDeps, type ResolverCounters } from './resolver.js';
 export type { MsrdStore } from './store.js';
 export { MsrdStrategy, type MsrdStrategyOptions } from './strategy.js';
+export { PolicyRefImage } from './policy-ref-image.js';

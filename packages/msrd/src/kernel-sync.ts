@@ -32,6 +32,7 @@ import type {
 import { KernelError, prefixContains } from '@mip6sec/core';
 import { mnEndpoint, tunnelEndpoints } from './binding-policies.js';
 import type { KernelMsrdApi } from './msrd-api.js';
+import type { PolicyRefImage } from './policy-ref-image.js';
 import { flowLookupSelector } from './selector-variants.js';
 
 export type KernelApplyMode = 'migrate' | 'update';
@@ -88,6 +89,7 @@ export class MsrdKernelSync {
     private readonly refType: number,
     private readonly keyManager: () => KeyManager | undefined,
     private readonly counters: KernelSyncCounters,
+    private readonly refs: PolicyRefImage,
     private readonly mode: KernelApplyMode = 'migrate',
   ) {}
 
@@ -121,9 +123,10 @@ export class MsrdKernelSync {
     if (!rec) return;
     this.remember(mpi, rec.hoa);
     const target: Target = { ...rec, previous: this.previous.get(mpi) ?? new Set() };
-    const policies = (await this.kernel.dumpPolicies()).filter(
-      (p) => p.ref?.mpi === mpi && p.ref.refType === this.refType,
-    );
+    const policies = (await this.kernel.dumpPolicies()).filter((p) => {
+      const ref = this.refs.refOf(p);
+      return ref?.mpi === mpi && ref.refType === this.refType;
+    });
     const sas = await this.kernel.dumpSas();
     if (this.mode === 'migrate') await this.applyByMigrate(policies, sas, target);
     else await this.applyByUpdate(policies, sas, target);
@@ -217,9 +220,11 @@ export class MsrdKernelSync {
         return { ...t, ...tunnelEndpoints(t, x.ha, x.coa) };
       });
       if (!changed) continue;
-      const data: PolicyData = { action: p.action, priority: p.priority, templates, ...(p.ref ? { ref: p.ref } : {}) };
+      const ref = this.refs.refOf(p);
+      const data: PolicyData = { action: p.action, priority: p.priority, templates, ...(ref ? { ref } : {}) };
       try {
-        await this.kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
+        const now = await this.kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
+        this.refs.set(p, now.ref ?? ref);
         this.counters.policyUpdates++;
       } catch {
         this.counters.errors++;

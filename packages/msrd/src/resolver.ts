@@ -15,6 +15,7 @@ import type {
   ResolvedAddresses,
 } from '@mip6sec/core';
 import type { IkeMsrdApi } from './msrd-api.js';
+import type { PolicyRefImage } from './policy-ref-image.js';
 
 export interface ResolverCounters {
   resolvedViaAcquire: number;
@@ -28,6 +29,8 @@ export interface MsrdResolverDeps {
   readonly mpiInIke: boolean;
   readonly refType: number;
   readonly counters: ResolverCounters;
+  /** Policy references as the kernel announced them (dumps do not carry them). */
+  readonly refs: PolicyRefImage;
   /** The started strategy's role and kernel, or undefined before start. */
   readonly context: () => { role: HostRole; kernel: KernelBackend } | undefined;
 }
@@ -67,7 +70,8 @@ export class MsrdResolver implements AddressResolver {
     const policy = req.policy ?? req.acquire?.policy;
     if (policy) {
       const p = await kernel.queryPolicy({ selector: policy.selector, dir: policy.dir });
-      if (p?.ref?.refType === this.deps.refType) return p.ref;
+      const ref = p && this.deps.refs.refOf(p);
+      if (ref?.refType === this.deps.refType) return ref;
     }
     const reqids = new Set<number>();
     if (req.reqid !== undefined) reqids.add(req.reqid);
@@ -76,11 +80,10 @@ export class MsrdResolver implements AddressResolver {
     if (reqids.size === 0) return undefined;
     // Reqids are shared by every MN an HA serves, so a reqid alone is only trusted when the peer
     // narrows it down (or only one binding uses it).
-    const candidates = (await kernel.dumpPolicies()).filter(
-      (p) => p.ref?.refType === this.deps.refType && p.templates.some((t) => reqids.has(t.reqid)),
-    );
     const mpis = new Map<bigint, MsrdRef>();
-    for (const p of candidates) {
+    for (const p of await kernel.dumpPolicies()) {
+      const ref = this.deps.refs.refOf(p);
+      if (ref?.refType !== this.deps.refType || !p.templates.some((t) => reqids.has(t.reqid))) continue;
       const peer = req.peer;
       const involvesPeer =
         peer === undefined ||
@@ -88,7 +91,7 @@ export class MsrdResolver implements AddressResolver {
         p.selector.src.addr === peer ||
         p.selector.dst.addr === peer;
       if (!involvesPeer) continue;
-      mpis.set(p.ref!.mpi, p.ref!);
+      mpis.set(ref.mpi, ref);
     }
     return mpis.size === 1 ? [...mpis.values()][0] : undefined;
   }

@@ -31,6 +31,7 @@ import { InMemoryMsrd } from './in-memory-msrd.js';
 import { type KernelApplyMode, MsrdKernelSync } from './kernel-sync.js';
 import { IkeMsrdApi, KernelMsrdApi, Mip6MsrdApi } from './msrd-api.js';
 import type { MsrdRecord } from './record.js';
+import { PolicyRefImage } from './policy-ref-image.js';
 import { MsrdResolver } from './resolver.js';
 import { SerialQueue } from './serial-queue.js';
 import type { MsrdStore } from './store.js';
@@ -82,6 +83,7 @@ export class MsrdStrategy implements MobilityStrategy {
   private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
   private readonly queue = new SerialQueue();
   private readonly mip6: Mip6MsrdApi;
+  private readonly refs = new PolicyRefImage();
   private ctx?: StrategyContext;
   private sync?: MsrdKernelSync;
   private subs: Subscription[] = [];
@@ -97,6 +99,7 @@ export class MsrdStrategy implements MobilityStrategy {
       mpiInIke: this.mpiInIke,
       refType: this.refType,
       counters: this.counters,
+      refs: this.refs,
       context: () => (this.ctx ? { role: this.ctx.role, kernel: this.ctx.kernel } : undefined),
     });
   }
@@ -111,6 +114,7 @@ export class MsrdStrategy implements MobilityStrategy {
       this.refType,
       () => this.ctx?.keyManager,
       this.counters,
+      this.refs,
       this.kernelApply,
     );
     this.sync = sync;
@@ -130,7 +134,10 @@ export class MsrdStrategy implements MobilityStrategy {
           })
           .catch(() => this.counters.errors++);
       }),
-      bus.on('kernel.policy').subscribe((e) => this.onPolicyChanged(e)),
+      bus.on('kernel.policy').subscribe((e) => {
+        this.refs.learn(e);
+        this.onPolicyChanged(e);
+      }),
     );
     if (ctx.role === 'mn') {
       this.subs.push(
@@ -202,14 +209,16 @@ export class MsrdStrategy implements MobilityStrategy {
   }
 
   private async bindOne(kernel: KernelBackend, p: SecurityPolicy, mpi: bigint): Promise<void> {
-    if (p.ref?.mpi === mpi && p.ref.refType === this.refType) return;
+    const have = this.refs.refOf(p);
+    if (have?.mpi === mpi && have.refType === this.refType) return;
     const data: PolicyData = {
       action: p.action,
       priority: p.priority,
       templates: p.templates,
       ref: { mpi, refType: this.refType },
     };
-    await kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
+    const now = await kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
+    this.refs.set(p, now.ref ?? data.ref);
     this.counters.policiesBound++;
   }
 
@@ -225,7 +234,8 @@ export class MsrdStrategy implements MobilityStrategy {
     void this.queue
       .run(async () => {
         const sync = this.sync;
-        if (!sync) return;
+        // A later broadcast (our own SPDUPDATE) may have put the reference back meanwhile.
+        if (!sync || this.refs.refOf({ selector: p.selector, dir: p.dir })?.refType === this.refType) return;
         for (const record of await this.store.list()) {
           if (policiesOfBinding([p], record).length === 0) continue;
           const bound = await this.bindPolicies(record);

@@ -1,4 +1,5 @@
 /** The message builders: they produce what Linux expects (user origin) or emits (kernel origin). */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as K from './constants.js';
 import { decode } from './decode.js';
@@ -154,5 +155,27 @@ describe('other builders', () => {
     const r = errorReply({ type: K.SADB_X_MIGRATE, satype: 3, seq: 9, pid: 7, reserved: 0 }, 'ENOENT');
     expect(toHex(encode(r, { origin: 'kernel' }))).toBe('02180203020000000900000007000000');
     expect(() => errorReply(r, 0)).toThrow(PfkeyInputError);
+  });
+});
+
+describe('the README example', () => {
+  it('examples/decode-migrate.mjs decodes the MIGRATE buildMigrate makes for its description', () => {
+    const text = readFileSync(new URL('../examples/decode-migrate.mjs', import.meta.url), 'utf8');
+    const hex = [...text.matchAll(/'([0-9a-f]{16,})'/g)].map((m) => m[1]).join('');
+    const m = buildMigrate({
+      selector: { src: '10.1.0.0/16', dst: '10.2.0.5' },
+      dir: K.IPSEC_DIR_OUTBOUND,
+      kmaddress: { local: '192.0.2.77', remote: '198.51.100.1' },
+      bundles: [
+        {
+          proto: K.IPPROTO_ESP,
+          mode: K.IPSEC_MODE_TUNNEL,
+          reqid: 42,
+          old: { src: '192.0.2.10', dst: '198.51.100.1' },
+          new: { src: '192.0.2.77', dst: '198.51.100.1' },
+        },
+      ],
+    });
+    expect(hex).toBe(toHex(encode(m, { origin: 'user' })));
   });
 });

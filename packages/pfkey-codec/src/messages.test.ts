@@ -509,3 +509,19 @@ describe('kernel -> user space (what af_key.c emits)', () => {
     );
   });
 });
+
+describe('buffers', () => {
+  it('decodes a view into a larger buffer; byte fields alias that buffer', () => {
+    const bytes = encode(sample('ADD of an ESP SA with keys, lifetimes, SA2 and NAT-T').msg);
+    const big = new Uint8Array(bytes.length + 11);
+    big.set(bytes, 3);
+    const view = big.subarray(3, 3 + bytes.length);
+    const m = decode(view);
+    const key = m.extensions.find((e) => e.type === K.SADB_EXT_KEY_ENCRYPT) as { key: Uint8Array };
+    expect(key.key.buffer).toBe(big.buffer);
+    const at = key.key.byteOffset;
+    big[at] = (big[at] as number) ^ 0xff;
+    expect(key.key[0]).toBe(big[at]);
+    expect(encode(m).buffer.byteLength).toBe(bytes.length);
+  });
+});
