@@ -2,7 +2,6 @@
  * Input and output conventions shared by every verb: hex or JSON from an argument or stdin, JSON
  * on stdout, and one `error: ...` line on stderr with exit status 1 for bad input.
  */
-import { readFileSync } from 'node:fs';
 
 /** An input error reported as `error: CODE at byte N: reason`. */
 export class InputError extends Error {
@@ -16,10 +15,14 @@ export class InputError extends Error {
 }
 
 /** The argument, or all of stdin when the argument is absent or `-`. */
-export function argOrStdin(arg: string | undefined): string {
+export async function argOrStdin(arg: string | undefined): Promise<string> {
   if (arg !== undefined && arg !== '-') return arg;
   if (process.stdin.isTTY) throw new InputError('EINVAL', 'no input: pass it as an argument or on stdin');
-  return readFileSync(0, 'utf8');
+  // Streamed rather than read with readFileSync(0): a pipe whose writer is still starting
+  // answers EAGAIN to a synchronous read.
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses hex allowing whitespace anywhere and an optional `0x` prefix. */
@@ -73,6 +76,10 @@ export function errorLine(e: unknown): string {
 
 /** Runs a verb body, turning any failure into the one-line error and exit status 1. */
 export async function run(body: () => unknown): Promise<void> {
+  // A reader that goes away early (`| head`) is not an error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   try {
     await body();
   } catch (e) {

@@ -19,7 +19,12 @@ import { formatPrefix, PROTO_ANY } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 
 export type KeyManagerCall =
-  | { readonly kind: 'updateAddresses'; readonly match: { local?: Ip; remote: Ip }; readonly to: { local: Ip; remote: Ip }; readonly cause: string }
+  | {
+      readonly kind: 'updateAddresses';
+      readonly match: { local?: Ip; remote: Ip };
+      readonly to: { local: Ip; remote: Ip };
+      readonly cause: string;
+    }
   | { readonly kind: 'reestablish'; readonly peer: Ip; readonly local: Ip }
   | { readonly kind: 'reestablish-done'; readonly peer: Ip; readonly local: Ip }
   | { readonly kind: 'migrate-followed'; readonly reqids: readonly number[] }
@@ -52,7 +57,13 @@ export class RecordingKeyManager implements KeyManager {
   }
 
   /** Adds an IKE_SA as if IKE had negotiated it. */
-  addIkeSa(sa: { local: Ip; remote: Ip; childReqids: readonly number[]; localId?: string; remoteId?: string }): IkeSaInfo {
+  addIkeSa(sa: {
+    local: Ip;
+    remote: Ip;
+    childReqids: readonly number[];
+    localId?: string;
+    remoteId?: string;
+  }): IkeSaInfo {
     const info: IkeSaInfo = {
       ikeSpi: (this.nextSpi++).toString(16).padStart(16, '0'),
       local: { ip: sa.local, port: 500 },
@@ -83,7 +94,8 @@ export class RecordingKeyManager implements KeyManager {
     this.calls.push({ kind: 'updateAddresses', match, to, cause });
     let n = 0;
     this.sas = this.sas.map((sa) => {
-      if (sa.remote.ip !== match.remote || (match.local !== undefined && sa.local.ip !== match.local)) return sa;
+      if (sa.remote.ip !== match.remote || (match.local !== undefined && sa.local.ip !== match.local))
+        return sa;
       n++;
       return { ...sa, local: { ...sa.local, ip: to.local }, remote: { ...sa.remote, ip: to.remote } };
     });

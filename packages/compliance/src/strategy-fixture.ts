@@ -74,7 +74,9 @@ export class FixtureHost {
     const reqids = new Set([DEFAULT_REQIDS.homeTesting, DEFAULT_REQIDS.payload]);
     return (await this.kernel.dumpSas()).filter(
       (s) =>
-        s.mode === 'tunnel' && reqids.has(s.reqid) && [s.src, s.dst].some((x) => x === peers.a || x === peers.b),
+        s.mode === 'tunnel' &&
+        reqids.has(s.reqid) &&
+        [s.src, s.dst].some((x) => x === peers.a || x === peers.b),
     );
   }
 
@@ -134,7 +136,13 @@ export class StrategyFixture {
     await this.mn.syncPolicies(mnPolicies({ hoa, ha }));
     await this.ha.syncPolicies(haPolicies({ hoa, ha }));
     for (const h of [this.mn, this.ha]) {
-      await h.strategy.start({ role: h.role, bus: h.bus, kernel: h.kernel, clock: this.clock, keyManager: h.keyManager });
+      await h.strategy.start({
+        role: h.role,
+        bus: h.bus,
+        kernel: h.kernel,
+        clock: this.clock,
+        keyManager: h.keyManager,
+      });
     }
   }
 
@@ -185,7 +193,13 @@ export class StrategyFixture {
     });
     this.mn.keyManager.mark('bu-released');
     if (deregistration) {
-      this.ha.bus.emit({ type: 'mip6.binding-deleted', hoa, ha, previousCoa: previous, reason: 'deregistration' });
+      this.ha.bus.emit({
+        type: 'mip6.binding-deleted',
+        hoa,
+        ha,
+        previousCoa: previous,
+        reason: 'deregistration',
+      });
       await this.ha.syncPolicies(haPolicies({ hoa, ha }));
     } else {
       await this.ha.bus.emitAndWait({

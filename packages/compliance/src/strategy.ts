@@ -26,7 +26,11 @@ import { IPPROTO_MH } from '@mip6sec/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FixtureHost, type FixtureOptions, StrategyFixture } from './strategy-fixture.js';
 
-export { type KeyManagerCall, RecordingKeyManager, type RecordingKeyManagerOptions } from './recording-key-manager.js';
+export {
+  type KeyManagerCall,
+  RecordingKeyManager,
+  type RecordingKeyManagerOptions,
+} from './recording-key-manager.js';
 export {
   type ComplianceAddresses,
   DEFAULT_ADDRESSES,
@@ -111,7 +115,10 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
         acquire: acquireFor(f.mn, bu, hoa, ha),
         policy: { index: bu.index, selector: bu.selector, dir: bu.dir },
       });
-      expect(viaAcquire && { local: viaAcquire.local, remote: viaAcquire.remote }).toEqual({ local: coa1, remote: ha });
+      expect(viaAcquire && { local: viaAcquire.local, remote: viaAcquire.remote }).toEqual({
+        local: coa1,
+        remote: ha,
+      });
     });
 
     it('reports its counters as finite numbers', () => {
@@ -139,7 +146,8 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
             }
           }
           const sas = await h.tunnelSas({ a: coa1, b: coa2 });
-          for (const s of sas) expect([s.src, s.dst].sort(), `${h.role} SA ${s.spi}`).toEqual([coa2, ha].sort());
+          for (const s of sas)
+            expect([s.src, s.dst].sort(), `${h.role} SA ${s.spi}`).toEqual([coa2, ha].sort());
         }
         expect(spis(await f.mn.tunnelSas({ a: coa2, b: ha }))).toEqual(mnBefore);
         expect(spis(await f.ha.tunnelSas({ a: coa2, b: ha }))).toEqual(haBefore);
@@ -148,7 +156,10 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
         expect(mnIke.map((s) => [s.local.ip, s.remote.ip])).toEqual([[coa2, ha]]);
         expect(f.ha.keyManager.ikeSas().map((s) => [s.local.ip, s.remote.ip])).toEqual([[ha, coa2]]);
         for (const h of [f.mn, f.ha]) {
-          expect(h.keyManager.calls.filter((c) => c.kind === 'reestablish'), h.role).toEqual([]);
+          expect(
+            h.keyManager.calls.filter((c) => c.kind === 'reestablish'),
+            h.role,
+          ).toEqual([]);
         }
       });
 
@@ -200,7 +211,11 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
         const log = f.mn.keyManager.calls.slice(from);
         const done = log.findIndex((c) => c.kind === 'reestablish-done');
         const bu = log.findIndex((c) => c.kind === 'mark' && c.label === 'bu-released');
-        expect(log.find((c) => c.kind === 'reestablish')).toEqual({ kind: 'reestablish', peer: ha, local: hoa });
+        expect(log.find((c) => c.kind === 'reestablish')).toEqual({
+          kind: 'reestablish',
+          peer: ha,
+          local: hoa,
+        });
         expect(done).toBeGreaterThanOrEqual(0);
         expect(bu).toBeGreaterThan(done);
       });

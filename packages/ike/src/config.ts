@@ -14,7 +14,9 @@ import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { parseTs, type TsSpec } from './traffic-selectors.js';
 
 /** A pre-shared key, or an authenticator factory (certificates, EAP, ...). */
-export type AuthSpec = { readonly psk: string | Uint8Array } | { readonly authenticator: AuthenticatorFactory };
+export type AuthSpec =
+  | { readonly psk: string | Uint8Array }
+  | { readonly authenticator: AuthenticatorFactory };
 
 export interface ChildConfig {
   readonly name: string;
@@ -148,10 +150,15 @@ function authFactory(a: AuthSpec, where: string): AuthenticatorFactory {
 
 export function resolveChild(c: ChildConfig, where: string): ResolvedChild {
   const mode = c.mode ?? 'tunnel';
-  if (mode !== 'tunnel' && mode !== 'transport') throw new IkeError('EINVAL', `${where}: bad mode ${String(mode)}`);
+  if (mode !== 'tunnel' && mode !== 'transport')
+    throw new IkeError('EINVAL', `${where}: bad mode ${String(mode)}`);
   const rekeySeconds = c.rekeySeconds ?? DEFAULT_CHILD_REKEY;
   const lifetimeSeconds = c.lifetimeSeconds ?? Math.ceil(rekeySeconds * 1.1);
-  if (rekeySeconds < 0 || lifetimeSeconds < 0 || (rekeySeconds > 0 && lifetimeSeconds > 0 && lifetimeSeconds < rekeySeconds)) {
+  if (
+    rekeySeconds < 0 ||
+    lifetimeSeconds < 0 ||
+    (rekeySeconds > 0 && lifetimeSeconds > 0 && lifetimeSeconds < rekeySeconds)
+  ) {
     throw new IkeError('EINVAL', `${where}: lifetime must not be shorter than the rekey time`);
   }
   return {
@@ -169,7 +176,10 @@ export function resolveChild(c: ChildConfig, where: string): ResolvedChild {
 }
 
 /** Checks and parses a peer configuration; throws IkeError('EINVAL') naming the bad field. */
-export function resolvePeer(p: PeerConfig, sharedPools?: Map<HomeAddressPoolOptions, HomeAddressPool>): ResolvedPeer {
+export function resolvePeer(
+  p: PeerConfig,
+  sharedPools?: Map<HomeAddressPoolOptions, HomeAddressPool>,
+): ResolvedPeer {
   const where = `peer ${p.name}`;
   if (!p.name) throw new IkeError('EINVAL', 'peer without a name');
   if (p.localId !== undefined) parseIdentity(p.localId);
@@ -180,7 +190,8 @@ export function resolvePeer(p: PeerConfig, sharedPools?: Map<HomeAddressPoolOpti
     pool = sharedPools?.get(p.homeAddressPool) ?? new HomeAddressPool(p.homeAddressPool);
     sharedPools?.set(p.homeAddressPool, pool);
   }
-  const ha = p.requestHomeAddress === true ? {} : p.requestHomeAddress === false ? undefined : p.requestHomeAddress;
+  const ha =
+    p.requestHomeAddress === true ? {} : p.requestHomeAddress === false ? undefined : p.requestHomeAddress;
   const names = new Set<string>();
   const children = (p.children ?? []).map((c) => {
     if (names.has(c.name)) throw new IkeError('EINVAL', `${where}: two children named ${c.name}`);
@@ -219,7 +230,8 @@ export interface ResolvedDaemonConfig {
 export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
   const pools = new Map<HomeAddressPoolOptions, HomeAddressPool>();
   const nonceLength = c.nonceLength ?? 32;
-  if (nonceLength < 16 || nonceLength > 256) throw new IkeError('EINVAL', 'nonce length must be 16 to 256 bytes');
+  if (nonceLength < 16 || nonceLength > 256)
+    throw new IkeError('EINVAL', 'nonce length must be 16 to 256 bytes');
   const names = new Set<string>();
   const peers = (c.peers ?? []).map((p) => {
     if (names.has(p.name)) throw new IkeError('EINVAL', `two peers named ${p.name}`);

@@ -48,6 +48,10 @@ export class CookieJar {
     const now = this.clock.now();
     if (now - this.current.since < this.rotateMs) return;
     this.previous = this.current;
-    this.current = { version: (this.current.version + 1) >>> 0, value: this.crypto.randomBytes(32), since: now };
+    this.current = {
+      version: (this.current.version + 1) >>> 0,
+      value: this.crypto.randomBytes(32),
+      since: now,
+    };
   }
 }

@@ -40,7 +40,7 @@ import type { Suite } from './crypto/proposals.js';
 import { IkeError } from './errors.js';
 import type { ExchangeTask } from './exchanges/task.js';
 import { formatIdentity as formatId } from './identity.js';
-import { IkeSa } from './ike-sa.js';
+import type { IkeSa } from './ike-sa.js';
 import { decodeHeader, decodeMessage, encodeMessage, type IkeHeader, type IkeMessage } from './message.js';
 import type { NotifyPayload, Payload, PayloadKind, PayloadOf } from './payloads/types.js';
 import { Retransmitter } from './retransmit.js';
@@ -65,7 +65,12 @@ export interface Reply {
   readonly ok?: boolean;
 }
 
-export type RequestHandler = (sa: IkeSa, payloads: readonly Payload[], dgram: Datagram, local: Endpoint) => Promise<Reply>;
+export type RequestHandler = (
+  sa: IkeSa,
+  payloads: readonly Payload[],
+  dgram: Datagram,
+  local: Endpoint,
+) => Promise<Reply>;
 
 interface Waiter {
   resolve(sa: IkeSa): void;
@@ -74,7 +79,11 @@ interface Waiter {
 
 const MARKER = new Uint8Array(NON_ESP_MARKER_LENGTH);
 
-export function notify(name: NotifyName, data: Uint8Array = new Uint8Array(0), spi?: { protocol: number; spi: Uint8Array }): NotifyPayload {
+export function notify(
+  name: NotifyName,
+  data: Uint8Array = new Uint8Array(0),
+  spi?: { protocol: number; spi: Uint8Array },
+): NotifyPayload {
   return {
     kind: 'N',
     protocol: spi?.protocol ?? PROTOCOL.NONE,
@@ -99,7 +108,10 @@ export function errorNotify(payloads: readonly Payload[]): NotifyPayload | undef
   return payloads.find((p): p is NotifyPayload => p.kind === 'N' && p.notify < 16384);
 }
 
-export function first<K extends PayloadKind>(payloads: readonly Payload[], kind: K): PayloadOf<K> | undefined {
+export function first<K extends PayloadKind>(
+  payloads: readonly Payload[],
+  kind: K,
+): PayloadOf<K> | undefined {
   return payloads.find((p) => p.kind === kind) as PayloadOf<K> | undefined;
 }
 
@@ -127,7 +139,9 @@ export class IkeEngine {
   readonly responders = new Map<string, IkeSa>();
   readonly handlers = new Map<number, RequestHandler>();
   /** Handles IKE_SA_INIT requests, which arrive outside any SA. */
-  initResponder: ((msg: IkeMessage, raw: Uint8Array, dgram: Datagram, local: Endpoint) => Promise<void>) | undefined;
+  initResponder:
+    | ((msg: IkeMessage, raw: Uint8Array, dgram: Datagram, local: Endpoint) => Promise<void>)
+    | undefined;
   private readonly waiters = new Map<IkeSa, Waiter[]>();
   /** Set by the daemon: timers (DPD, IKE rekey) to start once an SA is up. */
   afterEstablished: ((sa: IkeSa) => void) | undefined;
@@ -200,7 +214,10 @@ export class IkeEngine {
     const exact = this.sockets.find((s) => s.local.ip === local.ip && s.local.port === local.port);
     if (exact) return exact;
     return this.sockets.find(
-      (s) => isUnspecified(s.local.ip) && s.local.port === local.port && ipFamily(s.local.ip) === ipFamily(local.ip),
+      (s) =>
+        isUnspecified(s.local.ip) &&
+        s.local.port === local.port &&
+        ipFamily(s.local.ip) === ipFamily(local.ip),
     );
   }
 
@@ -232,7 +249,14 @@ export class IkeEngine {
     };
     if (local.port === this.cfg.nattPort) {
       // RFC 3948 section 2: one 0xFF octet is a keepalive; a non-zero SPI is ESP, not for us.
-      if (data.length < NON_ESP_MARKER_LENGTH || data[0] !== 0 || data[1] !== 0 || data[2] !== 0 || data[3] !== 0) return;
+      if (
+        data.length < NON_ESP_MARKER_LENGTH ||
+        data[0] !== 0 ||
+        data[1] !== 0 ||
+        data[2] !== 0 ||
+        data[3] !== 0
+      )
+        return;
       data = data.subarray(NON_ESP_MARKER_LENGTH);
     }
     let h: IkeHeader;
@@ -262,13 +286,15 @@ export class IkeEngine {
     }
     // The I flag names the sender's role; it must be the other role than ours.
     if (sa.initiator === fromOriginalInitiator) return;
-    if (h.exchange !== EXCHANGE.IKE_SA_INIT && (fromOriginalInitiator ? h.spiI : h.spiR) !== sa.peerSpi) return;
+    if (h.exchange !== EXCHANGE.IKE_SA_INIT && (fromOriginalInitiator ? h.spiI : h.spiR) !== sa.peerSpi)
+      return;
     void sa.serial(() => this.onSaMessage(sa, h, data, d, local)).catch((e) => this.report(e));
   }
 
   /** A header we cannot read: INVALID_MAJOR_VERSION is answered for an IKE_SA_INIT request (RFC 7296 section 2.5). */
   private answerBadHeader(e: unknown, data: Uint8Array, d: Datagram, local: Endpoint): void {
-    if (!(e instanceof IkeError) || e.code !== 'INVALID_MAJOR_VERSION' || data.length < IKE_HEADER_LENGTH) return;
+    if (!(e instanceof IkeError) || e.code !== 'INVALID_MAJOR_VERSION' || data.length < IKE_HEADER_LENGTH)
+      return;
     if (data[18] !== EXCHANGE.IKE_SA_INIT || (data[19]! & FLAG_RESPONSE) !== 0) return;
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const reply = encodeMessage({
@@ -286,7 +312,8 @@ export class IkeEngine {
   /** An unprotected IKE_SA_INIT request we cannot parse: answer the error, keep nothing (RFC 7296 section 2.21.1). */
   private answerUnprotected(h: IkeHeader, e: unknown, d: Datagram, local: Endpoint): void {
     if (!(e instanceof IkeError)) return;
-    const code: NotifyName = e.code === 'UNSUPPORTED_CRITICAL_PAYLOAD' ? 'UNSUPPORTED_CRITICAL_PAYLOAD' : 'INVALID_SYNTAX';
+    const code: NotifyName =
+      e.code === 'UNSUPPORTED_CRITICAL_PAYLOAD' ? 'UNSUPPORTED_CRITICAL_PAYLOAD' : 'INVALID_SYNTAX';
     this.sendRaw(
       local,
       d.src,
@@ -325,7 +352,13 @@ export class IkeEngine {
     );
   }
 
-  private async onSaMessage(sa: IkeSa, h: IkeHeader, data: Uint8Array, d: Datagram, local: Endpoint): Promise<void> {
+  private async onSaMessage(
+    sa: IkeSa,
+    h: IkeHeader,
+    data: Uint8Array,
+    d: Datagram,
+    local: Endpoint,
+  ): Promise<void> {
     if (sa.state === 'dead') return;
     let msg: IkeMessage;
     try {
@@ -393,7 +426,13 @@ export class IkeEngine {
     });
   }
 
-  private async onRequest(sa: IkeSa, msg: IkeMessage, data: Uint8Array, d: Datagram, local: Endpoint): Promise<void> {
+  private async onRequest(
+    sa: IkeSa,
+    msg: IkeMessage,
+    data: Uint8Array,
+    d: Datagram,
+    local: Endpoint,
+  ): Promise<void> {
     const mid = msg.messageId;
     const cached = sa.lastResponse;
     if (cached && mid === cached.messageId) {
@@ -411,7 +450,8 @@ export class IkeEngine {
     } catch (e) {
       if (!(e instanceof IkeError) || e.code === 'EBADMSG') return;
       payloads = undefined;
-      const name = e.code === 'UNSUPPORTED_CRITICAL_PAYLOAD' ? 'UNSUPPORTED_CRITICAL_PAYLOAD' : 'INVALID_SYNTAX';
+      const name =
+        e.code === 'UNSUPPORTED_CRITICAL_PAYLOAD' ? 'UNSUPPORTED_CRITICAL_PAYLOAD' : 'INVALID_SYNTAX';
       reply = { payloads: [notify(name, e.notifyData)], ok: false };
     }
     sa.lastHeard = this.clock.now();
@@ -430,11 +470,21 @@ export class IkeEngine {
     sa.lastResponse = { messageId: mid, request: data.slice(), response: bytes };
     sa.nextPeerRequestId = mid + 1;
     this.sendRaw(local, d.src, bytes);
-    this.bus.emit({ type: 'ike.exchange', exchange: exchangeName(msg.exchange), initiator: false, messages: 2, ok: reply!.ok !== false });
+    this.bus.emit({
+      type: 'ike.exchange',
+      exchange: exchangeName(msg.exchange),
+      initiator: false,
+      messages: 2,
+      ok: reply!.ok !== false,
+    });
     await reply!.after?.();
   }
 
-  seal(sa: IkeSa, m: { exchange: number; response: boolean; messageId: number }, payloads: readonly Payload[]): Uint8Array {
+  seal(
+    sa: IkeSa,
+    m: { exchange: number; response: boolean; messageId: number },
+    payloads: readonly Payload[],
+  ): Uint8Array {
     return sa.sealer.seal({ spiI: sa.spiI, spiR: sa.spiR, initiator: sa.initiator, ...m }, payloads);
   }
 
@@ -508,12 +558,26 @@ export class IkeEngine {
         return;
       }
     }
-    const header = { spiI: sa.spiI, spiR: sa.spiR, exchange: task.exchange, response: false, initiator: sa.initiator, messageId };
+    const header = {
+      spiI: sa.spiI,
+      spiR: sa.spiR,
+      exchange: task.exchange,
+      response: false,
+      initiator: sa.initiator,
+      messageId,
+    };
     const bytes = task.plain ? encodeMessage({ ...header, payloads }) : this.seal(sa, header, payloads);
     if (task.exchange === EXCHANGE.IKE_SA_INIT) sa.initRequest = bytes;
     previous?.retransmitter.stop();
     const retransmitter = new Retransmitter(this.clock, this.cfg.retransmit);
-    const pending = { task, messageId, bytes, retransmitter, sent: previous?.sent ?? 0, received: previous?.received ?? 0 };
+    const pending = {
+      task,
+      messageId,
+      bytes,
+      retransmitter,
+      sent: previous?.sent ?? 0,
+      received: previous?.received ?? 0,
+    };
     sa.pending = pending;
     retransmitter.start(
       () => {
@@ -524,7 +588,10 @@ export class IkeEngine {
         void sa.serial(async () => {
           if (sa.pending !== pending) return;
           this.finishTask(sa, false);
-          task.fail(sa, new IkeError('ETIMEDOUT', `no response to ${exchangeName(task.exchange)} from ${sa.remote.ip}`));
+          task.fail(
+            sa,
+            new IkeError('ETIMEDOUT', `no response to ${exchangeName(task.exchange)} from ${sa.remote.ip}`),
+          );
           await this.destroy(sa, 'peer not responding');
         });
       },
@@ -549,7 +616,8 @@ export class IkeEngine {
   /** Resolves once the SA is established; rejects if it dies first. */
   waitFor(sa: IkeSa): Promise<IkeSa> {
     if (sa.state === 'established') return Promise.resolve(sa);
-    if (sa.state === 'dead') return Promise.reject(new IkeError('ECANCELED', sa.deleteReason ?? 'IKE SA failed'));
+    if (sa.state === 'dead')
+      return Promise.reject(new IkeError('ECANCELED', sa.deleteReason ?? 'IKE SA failed'));
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(sa) ?? [];
       list.push({ resolve, reject });
@@ -580,7 +648,11 @@ export class IkeEngine {
    * Ends an IKE SA locally: stops its timers and exchanges, removes its CHILD_SAs from the kernel
    * unless they moved to a rekeyed SA (`keepChildren`), and reports it deleted.
    */
-  async destroy(sa: IkeSa, reason: string, opts: { keepChildren?: boolean; silent?: boolean } = {}): Promise<void> {
+  async destroy(
+    sa: IkeSa,
+    reason: string,
+    opts: { keepChildren?: boolean; silent?: boolean } = {},
+  ): Promise<void> {
     if (sa.state === 'dead') return;
     const wasEstablished = sa.establishedAt !== undefined;
     sa.state = 'dead';
@@ -619,10 +691,24 @@ export class IkeEngine {
    * two single hosts other than the IKE endpoints (the MIPv6 HoA case, strongSwan's
    * transport_proxy), which is installed for the selectors' addresses.
    */
-  childEndpoints(sa: IkeSa, mode: 'tunnel' | 'transport', local: readonly TsRange[], remote: readonly TsRange[]): { local: Ip; remote: Ip } {
+  childEndpoints(
+    sa: IkeSa,
+    mode: 'tunnel' | 'transport',
+    local: readonly TsRange[],
+    remote: readonly TsRange[],
+  ): { local: Ip; remote: Ip } {
     const l = local[0];
     const r = remote[0];
-    if (mode === 'transport' && local.length === 1 && remote.length === 1 && l && r && l.start === l.end && r.start === r.end && l.family === r.family) {
+    if (
+      mode === 'transport' &&
+      local.length === 1 &&
+      remote.length === 1 &&
+      l &&
+      r &&
+      l.start === l.end &&
+      r.start === r.end &&
+      l.family === r.family
+    ) {
       const sel = selectorFromRanges(l, r);
       return { local: sel.src.addr, remote: sel.dst.addr };
     }
@@ -687,20 +773,32 @@ export class IkeEngine {
     const data = (dir: 'in' | 'out'): SaData => {
       const l = x.localTs[0];
       const r = x.remoteTs[0];
-      const selector = l && r && x.localTs.length === 1 && x.remoteTs.length === 1
-        ? dir === 'out' ? selectorFromRanges(l, r) : selectorFromRanges(r, l)
-        : undefined;
+      const selector =
+        l && r && x.localTs.length === 1 && x.remoteTs.length === 1
+          ? dir === 'out'
+            ? selectorFromRanges(l, r)
+            : selectorFromRanges(r, l)
+          : undefined;
       const enc = { alg: x.suite.encr, key: dir === 'in' ? keys.encIn : keys.encOut };
       return {
         mode: x.spec.mode,
         reqid: dir === 'in' ? x.reqidIn : x.reqid,
         enc,
-        ...(x.suite.integ ? { integ: { alg: x.suite.integ, key: dir === 'in' ? keys.integIn : keys.integOut } } : {}),
+        ...(x.suite.integ
+          ? { integ: { alg: x.suite.integ, key: dir === 'in' ? keys.integIn : keys.integOut } }
+          : {}),
         replayWindow: x.spec.replayWindow,
         esn: x.suite.esn ?? false,
         ...(soft ? { soft: limits(soft) } : {}),
         ...(x.spec.lifetimeSeconds ? { hard: limits(x.spec.lifetimeSeconds) } : {}),
-        ...(encap ? { encap: dir === 'in' ? { sport: encap.remote, dport: encap.local } : { sport: encap.local, dport: encap.remote } } : {}),
+        ...(encap
+          ? {
+              encap:
+                dir === 'in'
+                  ? { sport: encap.remote, dport: encap.local }
+                  : { sport: encap.local, dport: encap.remote },
+            }
+          : {}),
         ...(selector ? { selector } : {}),
       };
     };
@@ -741,7 +839,8 @@ export class IkeEngine {
 
   /** Forgets deleted CHILD_SAs of an SA. */
   prune(sa: IkeSa): void {
-    for (let i = sa.children.length - 1; i >= 0; i--) if (sa.children[i]!.state === 'deleted') sa.children.splice(i, 1);
+    for (let i = sa.children.length - 1; i >= 0; i--)
+      if (sa.children[i]!.state === 'deleted') sa.children.splice(i, 1);
   }
 
   report(error: unknown): void {
@@ -765,7 +864,8 @@ export class IkeEngine {
   /** Established or connecting SAs with this peer address. */
   sasWith(remote: Ip, local?: Ip): IkeSa[] {
     return [...this.sas.values()].filter(
-      (sa) => sa.state !== 'dead' && sa.remote.ip === remote && (local === undefined || sa.local.ip === local),
+      (sa) =>
+        sa.state !== 'dead' && sa.remote.ip === remote && (local === undefined || sa.local.ip === local),
     );
   }
 }
@@ -773,4 +873,3 @@ export class IkeEngine {
 export function initKey(spiI: bigint, remote: Endpoint): string {
   return `${spiHex(spiI)}|${remote.ip}|${remote.port}`;
 }
-

@@ -39,7 +39,9 @@ export class HomeAddressPool {
     try {
       this.prefix = parsePrefix(options.prefix);
     } catch (e) {
-      throw new IkeError('EINVAL', `bad home address pool prefix ${JSON.stringify(options.prefix)}`, { cause: e });
+      throw new IkeError('EINVAL', `bad home address pool prefix ${JSON.stringify(options.prefix)}`, {
+        cause: e,
+      });
     }
     const r = prefixRange(this.prefix);
     this.prefix = { addr: bigintToIp(r.start, r.family), len: this.prefix.len };
@@ -90,7 +92,10 @@ export class HomeAddressPool {
         return { assignment: this.record(identity, ip), changed: proposed !== undefined };
       }
     }
-    throw new IkeError('INTERNAL_ADDRESS_FAILURE', `home address pool ${this.prefix.addr}/${this.prefix.len} is exhausted`);
+    throw new IkeError(
+      'INTERNAL_ADDRESS_FAILURE',
+      `home address pool ${this.prefix.addr}/${this.prefix.len} is exhausted`,
+    );
   }
 
   release(identity: string): boolean {

@@ -34,10 +34,12 @@ export function parseIdentity(text: string): Identity {
     const kind = prefixed[1]!.toLowerCase();
     const value = prefixed[2]!;
     if (kind === 'fqdn') return { idType: ID_TYPE.ID_FQDN, data: utf8.encode(value) };
-    if (kind === 'email' || kind === 'rfc822') return { idType: ID_TYPE.ID_RFC822_ADDR, data: utf8.encode(value) };
+    if (kind === 'email' || kind === 'rfc822')
+      return { idType: ID_TYPE.ID_RFC822_ADDR, data: utf8.encode(value) };
     if (kind === 'keyid') return keyId(value, t);
     const family = kind === 'ipv4' ? 4 : 16;
-    if (!isIp(value) || ipToBytes(value).length !== family) throw new IkeError('EINVAL', `bad address in identity ${t}`);
+    if (!isIp(value) || ipToBytes(value).length !== family)
+      throw new IkeError('EINVAL', `bad address in identity ${t}`);
     return { idType: family === 4 ? ID_TYPE.ID_IPV4_ADDR : ID_TYPE.ID_IPV6_ADDR, data: ipToBytes(value) };
   }
   if (isIp(t)) {

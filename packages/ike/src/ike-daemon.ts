@@ -52,7 +52,12 @@ import { preferredDh, suiteName } from './crypto/proposals.js';
 import { IkeEngine, ikeSpiText } from './engine.js';
 import { IkeError } from './errors.js';
 import { specFromConfig } from './exchanges/child-negotiation.js';
-import { type ChildOutcome, CreateChildTask, RekeyIkeTask, respondCreateChild } from './exchanges/create-child-sa.js';
+import {
+  type ChildOutcome,
+  CreateChildTask,
+  RekeyIkeTask,
+  respondCreateChild,
+} from './exchanges/create-child-sa.js';
 import { AuthTask, type FirstChildResult, respondAuth } from './exchanges/ike-auth.js';
 import { InitTask, respondInit } from './exchanges/ike-sa-init.js';
 import { DeleteChildTask, DeleteIkeTask, DpdTask, respondInformational } from './exchanges/informational.js';
@@ -80,7 +85,12 @@ export interface ChildSaListing {
   readonly remoteTs: readonly string[];
   readonly createdAt: number;
   readonly ref?: { readonly mpi: string; readonly refType: number };
-  readonly keys?: { readonly encIn: string; readonly integIn: string; readonly encOut: string; readonly integOut: string };
+  readonly keys?: {
+    readonly encIn: string;
+    readonly integIn: string;
+    readonly encOut: string;
+    readonly integOut: string;
+  };
 }
 
 /** One IKE SA in a listing: JSON-able (SPIs and keys as hex). */
@@ -144,8 +154,12 @@ export class IkeDaemon implements KeyManager, Startable {
     this.engine = new IkeEngine({ config: this.cfg, bus, clock, kernel, crypto, transport, resolver });
     this.engine.initResponder = (msg, raw, d, local) => respondInit(this.engine, msg, raw, d, local);
     this.engine.handlers.set(EXCHANGE.IKE_AUTH, (sa, p, d, l) => respondAuth(this.engine, sa, p, d, l));
-    this.engine.handlers.set(EXCHANGE.CREATE_CHILD_SA, (sa, p, d, l) => respondCreateChild(this.engine, sa, p, d, l));
-    this.engine.handlers.set(EXCHANGE.INFORMATIONAL, (sa, p, d, l) => respondInformational(this.engine, sa, p, d, l));
+    this.engine.handlers.set(EXCHANGE.CREATE_CHILD_SA, (sa, p, d, l) =>
+      respondCreateChild(this.engine, sa, p, d, l),
+    );
+    this.engine.handlers.set(EXCHANGE.INFORMATIONAL, (sa, p, d, l) =>
+      respondInformational(this.engine, sa, p, d, l),
+    );
     this.engine.afterEstablished = (sa) => this.startTimers(sa);
   }
 
@@ -157,13 +171,15 @@ export class IkeDaemon implements KeyManager, Startable {
     if (e.running) return;
     await e.start();
     e.spd.load(await e.kernel.dumpPolicies());
-    const guard = <T>(fn: (x: T) => Promise<void> | void) => (x: T) => {
-      try {
-        void Promise.resolve(fn(x)).catch((err) => e.report(err));
-      } catch (err) {
-        e.report(err);
-      }
-    };
+    const guard =
+      <T>(fn: (x: T) => Promise<void> | void) =>
+      (x: T) => {
+        try {
+          void Promise.resolve(fn(x)).catch((err) => e.report(err));
+        } catch (err) {
+          e.report(err);
+        }
+      };
     e.subscriptions.push(
       e.bus.on('kernel.policy').subscribe(guard((ev) => e.spd.apply(ev))),
       e.bus.on('kernel.acquire').subscribe(guard((ev) => this.onAcquire(ev))),
@@ -193,7 +209,8 @@ export class IkeDaemon implements KeyManager, Startable {
 
   /** The configured peer for an address pair: one naming that remote address, else one for any address. */
   private peerFor(remote: Ip, local?: Ip): ResolvedPeer | undefined {
-    const localOk = (p: ResolvedPeer) => local === undefined || p.config.local === undefined || p.config.local === local;
+    const localOk = (p: ResolvedPeer) =>
+      local === undefined || p.config.local === undefined || p.config.local === local;
     return (
       this.cfg.peers.find((p) => p.config.remote === remote && localOk(p)) ??
       this.cfg.peers.find((p) => p.config.remote === undefined && localOk(p))
@@ -203,7 +220,11 @@ export class IkeDaemon implements KeyManager, Startable {
   private localFor(remote: Ip): Ip {
     const family = ipFamily(remote);
     const l = this.cfg.listen.find((a) => ipFamily(a) === family && a !== '0.0.0.0' && a !== '::');
-    if (!l) throw new IkeError('EINVAL', `no local address to reach ${remote} from: configure peer.local or listen addresses`);
+    if (!l)
+      throw new IkeError(
+        'EINVAL',
+        `no local address to reach ${remote} from: configure peer.local or listen addresses`,
+      );
     return l;
   }
 
@@ -223,7 +244,9 @@ export class IkeDaemon implements KeyManager, Startable {
       if (!c) throw new IkeError('ENOENT', `peer ${peer.name} has no child ${n}`);
       return { ...specFromConfig(c), ...(opts.ref && this.cfg.storeRef ? { ref: opts.ref } : {}) };
     });
-    const existing = this.engine.sasWith(remote, local).find((s) => s.peer?.name === peer.name && s.state === 'established');
+    const existing = this.engine
+      .sasWith(remote, local)
+      .find((s) => s.peer?.name === peer.name && s.state === 'established');
     const { sa, outcomes } = existing
       ? { sa: existing, outcomes: specs.map((s) => this.addChild(existing, s)) }
       : this.startSa(peer, local, remote, specs, opts.ref);
@@ -262,22 +285,35 @@ export class IkeDaemon implements KeyManager, Startable {
     const cancelAll = (error: IkeError) => {
       for (const r of resolvers) r({ error });
     };
-    void e.waitFor(sa).catch((err: unknown) => cancelAll(err instanceof IkeError ? err : new IkeError('ECANCELED', String(err))));
+    void e
+      .waitFor(sa)
+      .catch((err: unknown) =>
+        cancelAll(err instanceof IkeError ? err : new IkeError('ECANCELED', String(err))),
+      );
     const afterAuth = (s: IkeSa, first: FirstChildResult) => {
-      if (firstSpec) resolvers[0]!(first.child ? { child: first.child } : { error: first.error ?? new IkeError('ECANCELED', 'no CHILD_SA') });
+      if (firstSpec)
+        resolvers[0]!(
+          first.child
+            ? { child: first.child }
+            : { error: first.error ?? new IkeError('ECANCELED', 'no CHILD_SA') },
+        );
       rest.forEach((spec, i) => {
         e.enqueue(s, new CreateChildTask(e, spec, { done: (o) => resolvers[i + 1]!(o) }));
       });
     };
     e.enqueue(
       sa,
-      new InitTask(e, preferredDh(peer.ike)!, (s) => e.enqueue(s, new AuthTask(e, firstSpec, afterAuth), true)),
+      new InitTask(e, preferredDh(peer.ike)!, (s) =>
+        e.enqueue(s, new AuthTask(e, firstSpec, afterAuth), true),
+      ),
     );
     return { sa, outcomes };
   }
 
   private addChild(sa: IkeSa, spec: ChildSpec): Promise<ChildOutcome> {
-    return new Promise((resolve) => this.engine.enqueue(sa, new CreateChildTask(this.engine, spec, { done: resolve })));
+    return new Promise((resolve) =>
+      this.engine.enqueue(sa, new CreateChildTask(this.engine, spec, { done: resolve })),
+    );
   }
 
   private sa(ikeSpi: string): IkeSa {
@@ -289,7 +325,10 @@ export class IkeDaemon implements KeyManager, Startable {
   /** Adds a CHILD_SA to an established IKE SA (a child config of its peer, by name, or a new one). */
   async createChild(ikeSpi: string, child: string | ChildConfig): Promise<ChildSaListing> {
     const sa = this.sa(ikeSpi);
-    const c = typeof child === 'string' ? sa.peer?.children.find((x) => x.name === child) : resolveChild(child, 'child');
+    const c =
+      typeof child === 'string'
+        ? sa.peer?.children.find((x) => x.name === child)
+        : resolveChild(child, 'child');
     if (!c) throw new IkeError('ENOENT', `no child ${String(child)}`);
     const o = await this.addChild(sa, specFromConfig(c));
     if ('error' in o) throw o.error;
@@ -307,7 +346,10 @@ export class IkeDaemon implements KeyManager, Startable {
   async rekeyChild(ikeSpi: string, spi: number): Promise<ChildSaListing> {
     const { sa, child } = this.child(ikeSpi, spi);
     const o = await new Promise<ChildOutcome>((resolve) =>
-      this.engine.enqueue(sa, new CreateChildTask(this.engine, child.spec, { rekeyOf: child, done: resolve })),
+      this.engine.enqueue(
+        sa,
+        new CreateChildTask(this.engine, child.spec, { rekeyOf: child, done: resolve }),
+      ),
     );
     if ('error' in o) throw o.error;
     return this.childListing(o.child);
@@ -326,7 +368,9 @@ export class IkeDaemon implements KeyManager, Startable {
   /** Deletes one CHILD_SA, telling the peer. */
   async deleteChild(ikeSpi: string, spi: number): Promise<void> {
     const { sa, child } = this.child(ikeSpi, spi);
-    await new Promise<void>((resolve) => this.engine.enqueue(sa, new DeleteChildTask(this.engine, child, resolve)));
+    await new Promise<void>((resolve) =>
+      this.engine.enqueue(sa, new DeleteChildTask(this.engine, child, resolve)),
+    );
   }
 
   /** Deletes an IKE SA and its CHILD_SAs, telling the peer. */
@@ -356,7 +400,15 @@ export class IkeDaemon implements KeyManager, Startable {
     if (!sa.initiator) {
       await new Promise<void>((resolve, reject) => {
         const t = new AddressListTask([...(to.local ? [to.local] : []), ...(to.additional ?? [])]);
-        this.engine.enqueue(sa, { exchange: t.exchange, build: () => t.build(), handle: async () => (resolve(), undefined), fail: (_s, err) => reject(err) });
+        this.engine.enqueue(sa, {
+          exchange: t.exchange,
+          build: () => t.build(),
+          handle: async () => {
+            resolve();
+            return undefined;
+          },
+          fail: (_s, err) => reject(err),
+        });
       });
       return;
     }
@@ -366,13 +418,19 @@ export class IkeDaemon implements KeyManager, Startable {
     sa.remote = { ip: to.remote ?? sa.remote.ip, port: sa.natT ? sa.remote.port : nattPort };
     sa.natT = true;
     await new Promise<void>((resolve, reject) =>
-      this.engine.enqueue(sa, new UpdateAddressesTask(this.engine, old, (err) => (err ? reject(err) : resolve())), true),
+      this.engine.enqueue(
+        sa,
+        new UpdateAddressesTask(this.engine, old, (err) => (err ? reject(err) : resolve())),
+        true,
+      ),
     );
   }
 
   /** Every IKE SA with its CHILD_SAs, JSON-able; `keys` adds the key material in hex. */
   listSas(opts: { keys?: boolean } = {}): IkeSaListing[] {
-    return [...this.engine.sas.values()].filter((s) => s.state !== 'dead').map((s) => this.listing(s, opts.keys));
+    return [...this.engine.sas.values()]
+      .filter((s) => s.state !== 'dead')
+      .map((s) => this.listing(s, opts.keys));
   }
 
   /** The home address table of every pool the peers use (RFC 5026 assignments). */
@@ -404,7 +462,14 @@ export class IkeDaemon implements KeyManager, Startable {
       createdAt: c.createdAt,
       ...refJson(c.spec.ref),
       ...(keys
-        ? { keys: { encIn: toHex(c.keys.encIn), integIn: toHex(c.keys.integIn), encOut: toHex(c.keys.encOut), integOut: toHex(c.keys.integOut) } }
+        ? {
+            keys: {
+              encIn: toHex(c.keys.encIn),
+              integIn: toHex(c.keys.integIn),
+              encOut: toHex(c.keys.encOut),
+              integOut: toHex(c.keys.integOut),
+            },
+          }
         : {}),
     };
   }
@@ -478,17 +543,30 @@ export class IkeDaemon implements KeyManager, Startable {
    * Moves IKE SAs (and IKE's record of the CHILD_SAs that sat on the same addresses) without an
    * exchange; the kernel SAs are the strategy's to move (MIGRATE, MSRD).
    */
-  async updateAddresses(match: { local?: Ip; remote: Ip }, to: { local: Ip; remote: Ip }, cause: 'migrate' | 'msrd'): Promise<number> {
+  async updateAddresses(
+    match: { local?: Ip; remote: Ip },
+    to: { local: Ip; remote: Ip },
+    cause: 'migrate' | 'msrd',
+  ): Promise<number> {
     let n = 0;
     for (const sa of [...this.engine.sas.values()]) {
-      if (sa.state === 'dead' || sa.remote.ip !== match.remote || (match.local !== undefined && sa.local.ip !== match.local)) continue;
+      if (
+        sa.state === 'dead' ||
+        sa.remote.ip !== match.remote ||
+        (match.local !== undefined && sa.local.ip !== match.local)
+      )
+        continue;
       this.moveIkeSa(sa, to, cause);
       n++;
     }
     return n;
   }
 
-  private moveIkeSa(sa: IkeSa, to: { local: Ip; remote: Ip }, cause: 'migrate' | 'msrd' | 'configuration'): void {
+  private moveIkeSa(
+    sa: IkeSa,
+    to: { local: Ip; remote: Ip },
+    cause: 'migrate' | 'msrd' | 'configuration',
+  ): void {
     const old = { local: sa.local.ip, remote: sa.remote.ip };
     if (old.local === to.local && old.remote === to.remote) return;
     sa.local = { ip: to.local, port: sa.local.port };
@@ -500,7 +578,13 @@ export class IkeDaemon implements KeyManager, Startable {
       }
     }
     this.engine.spd.moveHints(old, to);
-    this.engine.bus.emit({ type: 'ike.addresses-updated', ikeSpi: ikeSpiText(sa), local: sa.local, remote: sa.remote, cause });
+    this.engine.bus.emit({
+      type: 'ike.addresses-updated',
+      ikeSpi: ikeSpiText(sa),
+      local: sa.local,
+      remote: sa.remote,
+      cause,
+    });
   }
 
   /**
@@ -517,9 +601,16 @@ export class IkeDaemon implements KeyManager, Startable {
       config ??= sa.peer;
       ref ??= sa.ref;
       for (const c of sa.liveChildren()) {
-        specs.set(c.reqid, { ...c.spec, localTs: c.localTs, remoteTs: c.remoteTs, reqid: c.reqid, reqidIn: c.reqidIn });
+        specs.set(c.reqid, {
+          ...c.spec,
+          localTs: c.localTs,
+          remoteTs: c.remoteTs,
+          reqid: c.reqid,
+          reqidIn: c.reqidIn,
+        });
       }
-      if (sa.state === 'established') e.sendOnce(sa, EXCHANGE.INFORMATIONAL, [{ kind: 'D', protocol: 1, spiSize: 0, spis: [] }]);
+      if (sa.state === 'established')
+        e.sendOnce(sa, EXCHANGE.INFORMATIONAL, [{ kind: 'D', protocol: 1, spiSize: 0, spis: [] }]);
       await sa.serial(() => e.destroy(sa, 'reestablish'));
     }
     config ??= this.peerFor(peer, local);
@@ -574,7 +665,11 @@ export class IkeDaemon implements KeyManager, Startable {
     if (!tmpl) return;
     const key = `${tmpl.reqid}|${policyKey(ev.policy)}`;
     if (this.acquiring.has(key)) return;
-    const live = [...e.sas.values()].some((sa) => sa.state !== 'dead' && sa.liveChildren().some((c) => c.reqid === tmpl.reqid && c.state === 'installed'));
+    const live = [...e.sas.values()].some(
+      (sa) =>
+        sa.state !== 'dead' &&
+        sa.liveChildren().some((c) => c.reqid === tmpl.reqid && c.state === 'installed'),
+    );
     if (live) return;
     this.acquiring.add(key);
     try {
@@ -637,7 +732,10 @@ export class IkeDaemon implements KeyManager, Startable {
     for (const sa of this.engine.sas.values()) {
       if (sa.state === 'dead') continue;
       for (const child of sa.liveChildren()) {
-        if ((child.spiIn === id.spi && child.local === id.dst) || (child.spiOut === id.spi && child.remote === id.dst)) {
+        if (
+          (child.spiIn === id.spi && child.local === id.dst) ||
+          (child.spiOut === id.spi && child.remote === id.dst)
+        ) {
           return { sa, child };
         }
       }
@@ -657,7 +755,13 @@ export class IkeDaemon implements KeyManager, Startable {
       return;
     }
     if (child.state === 'installed' && sa.state === 'established') {
-      e.enqueue(sa, new CreateChildTask(e, child.spec, { rekeyOf: child, done: (o) => ('error' in o ? e.report(o.error) : undefined) }));
+      e.enqueue(
+        sa,
+        new CreateChildTask(e, child.spec, {
+          rekeyOf: child,
+          done: (o) => ('error' in o ? e.report(o.error) : undefined),
+        }),
+      );
     }
   }
 
@@ -696,8 +800,8 @@ export class IkeDaemon implements KeyManager, Startable {
       }
     }
     if (ev.kmaddress) {
-      for (const sa of owners) this.moveIkeSa(sa, { local: ev.kmaddress.local, remote: ev.kmaddress.remote }, 'migrate');
+      for (const sa of owners)
+        this.moveIkeSa(sa, { local: ev.kmaddress.local, remote: ev.kmaddress.remote }, 'migrate');
     }
   }
 }
-

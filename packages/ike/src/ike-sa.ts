@@ -105,7 +105,15 @@ export class IkeSa {
   /** Why the SA went away, once it did. */
   deleteReason: string | undefined;
 
-  constructor(init: { crypto: CryptoProvider; initiator: boolean; spiI: bigint; spiR: bigint; local: Endpoint; remote: Endpoint; now: number }) {
+  constructor(init: {
+    crypto: CryptoProvider;
+    initiator: boolean;
+    spiI: bigint;
+    spiR: bigint;
+    local: Endpoint;
+    remote: Endpoint;
+    now: number;
+  }) {
     this.crypto = init.crypto;
     this.initiator = init.initiator;
     this.spiI = init.spiI;

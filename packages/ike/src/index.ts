@@ -30,8 +30,12 @@ export * from './crypto/keymat.js';
 export * from './crypto/proposals.js';
 export { SkCipher, type SkKeys } from './crypto/sk-cipher.js';
 export { IkeError, type IkeErrorCode } from './errors.js';
-export { HomeAddressPool, type HomeAddressAssignment, type HomeAddressPoolOptions } from './home-address-pool.js';
-export { type Identity, formatIdentity, identityMatches, parseIdentity } from './identity.js';
+export {
+  type HomeAddressAssignment,
+  HomeAddressPool,
+  type HomeAddressPoolOptions,
+} from './home-address-pool.js';
+export { formatIdentity, type Identity, identityMatches, parseIdentity } from './identity.js';
 export {
   type ChildSaListing,
   IkeDaemon,
@@ -39,7 +43,14 @@ export {
   type InitiateOptions,
   type InitiateResult,
 } from './ike-daemon.js';
-export { decodeHeader, decodeMessage, encodeHeader, encodeMessage, type IkeHeader, type IkeMessage } from './message.js';
+export {
+  decodeHeader,
+  decodeMessage,
+  encodeHeader,
+  encodeMessage,
+  type IkeHeader,
+  type IkeMessage,
+} from './message.js';
 export { natBehind, natHash } from './nat-detection.js';
 export { decodePayloads, encodePayloads, payloadType } from './payloads/chain.js';
 export type * from './payloads/types.js';

@@ -10,7 +10,13 @@ export function natHash(crypto: CryptoProvider, spiI: bigint, spiR: bigint, e: E
 }
 
 /** True when none of the hashes the peer sent matches `e`: a NAT sits in front of that endpoint. */
-export function natBehind(crypto: CryptoProvider, spiI: bigint, spiR: bigint, e: Endpoint, hashes: readonly Uint8Array[]): boolean {
+export function natBehind(
+  crypto: CryptoProvider,
+  spiI: bigint,
+  spiR: bigint,
+  e: Endpoint,
+  hashes: readonly Uint8Array[],
+): boolean {
   if (hashes.length === 0) return false;
   const mine = natHash(crypto, spiI, spiR, e);
   return !hashes.some((h) => equalBytes(h, mine));

@@ -4,7 +4,15 @@
  * clock, kernel backend, crypto provider and transport; an ADDRESS_RESOLVER is used when the host
  * has one. The host starts the daemon: `host.addStartable(host.resolve(IKE_DAEMON))`.
  */
-import { BUS, CLOCK, CRYPTO_PROVIDER, KERNEL_BACKEND, KEY_MANAGER, type Plugin, TRANSPORT } from '@mip6sec/core';
+import {
+  BUS,
+  CLOCK,
+  CRYPTO_PROVIDER,
+  KERNEL_BACKEND,
+  KEY_MANAGER,
+  type Plugin,
+  TRANSPORT,
+} from '@mip6sec/core';
 import { instanceCachingFactory } from 'tsyringe';
 import { type IkeDaemonConfig, resolveConfig } from './config.js';
 import { IkeDaemon } from './ike-daemon.js';

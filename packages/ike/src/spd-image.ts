@@ -53,7 +53,12 @@ export class SpdImage {
     if (p) {
       const templates = p.templates.map((t): IpsecRequest => {
         const b = e.bundles.find(
-          (b) => b.proto === t.proto && b.mode === t.mode && b.reqid === t.reqid && t.src === b.oldSrc && t.dst === b.oldDst,
+          (b) =>
+            b.proto === t.proto &&
+            b.mode === t.mode &&
+            b.reqid === t.reqid &&
+            t.src === b.oldSrc &&
+            t.dst === b.oldDst,
         );
         return b ? { ...t, src: b.newSrc, dst: b.newDst } : t;
       });
@@ -122,7 +127,11 @@ export class SpdImage {
     const covering = (dir: Direction, src: TsRange, dst: TsRange) =>
       this.all()
         .filter((p) => p.dir === dir && p.action === 'protect' && p.templates.some((t) => t.proto === 'esp'))
-        .filter((p) => isSubset(src, rangeFromSelector(p.selector, 'src')) && isSubset(dst, rangeFromSelector(p.selector, 'dst')))
+        .filter(
+          (p) =>
+            isSubset(src, rangeFromSelector(p.selector, 'src')) &&
+            isSubset(dst, rangeFromSelector(p.selector, 'dst')),
+        )
         .sort((a, b) => a.priority - b.priority)[0];
     const out = covering('out', local, remote);
     const inbound = covering('in', remote, local);

@@ -32,7 +32,9 @@ export interface TsRange {
 }
 
 /** A configured selector: a range, or the IKE/assigned address of one side (`dynamic`). */
-export type TsSpec = TsRange | { readonly dynamic: true; readonly proto: number; readonly startPort: number; readonly endPort: number };
+export type TsSpec =
+  | TsRange
+  | { readonly dynamic: true; readonly proto: number; readonly startPort: number; readonly endPort: number };
 
 const bits = (f: Family) => (f === 4 ? 32 : 128);
 
@@ -148,12 +150,23 @@ export function fromPayloadSelectors(list: readonly TrafficSelector[]): TsRange[
   return out;
 }
 
+// Math.max / Math.min do not take bigints.
+function bigMax(a: bigint, b: bigint): bigint {
+  if (a > b) return a;
+  return b;
+}
+
+function bigMin(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
+}
+
 /** The overlap of two ranges, or undefined. Protocol 0 is a wildcard. */
 export function intersect(a: TsRange, b: TsRange): TsRange | undefined {
   if (a.family !== b.family) return undefined;
   if (a.proto !== 0 && b.proto !== 0 && a.proto !== b.proto) return undefined;
-  const start = a.start > b.start ? a.start : b.start;
-  const end = a.end < b.end ? a.end : b.end;
+  const start = bigMax(a.start, b.start);
+  const end = bigMin(a.end, b.end);
   const startPort = Math.max(a.startPort, b.startPort);
   const endPort = Math.min(a.endPort, b.endPort);
   // OPAQUE ports (start 65535, end 0) intersect with nothing but the full range.
@@ -163,8 +176,14 @@ export function intersect(a: TsRange, b: TsRange): TsRange | undefined {
 
 export function isSubset(inner: TsRange, outer: TsRange): boolean {
   const i = intersect(inner, outer);
-  return i !== undefined && i.start === inner.start && i.end === inner.end && i.startPort === inner.startPort &&
-    i.endPort === inner.endPort && i.proto === inner.proto;
+  return (
+    i !== undefined &&
+    i.start === inner.start &&
+    i.end === inner.end &&
+    i.startPort === inner.startPort &&
+    i.endPort === inner.endPort &&
+    i.proto === inner.proto
+  );
 }
 
 /** Every non-empty intersection of an offered list with an allowed list, without repeats. */
@@ -180,8 +199,14 @@ export function narrow(offered: readonly TsRange[], allowed: readonly TsRange[])
 }
 
 export function rangeEquals(a: TsRange, b: TsRange): boolean {
-  return a.family === b.family && a.proto === b.proto && a.startPort === b.startPort && a.endPort === b.endPort &&
-    a.start === b.start && a.end === b.end;
+  return (
+    a.family === b.family &&
+    a.proto === b.proto &&
+    a.startPort === b.startPort &&
+    a.endPort === b.endPort &&
+    a.start === b.start &&
+    a.end === b.end
+  );
 }
 
 /** `dynamic` resolves to one host; other specs are already ranges. */
@@ -190,7 +215,17 @@ export function resolveSpec(spec: TsSpec, dynamicAddress: Ip): TsRange {
   return spec;
 }
 
-const PROTO_NAMES: Record<string, number> = { any: 0, tcp: 6, udp: 17, icmp: 1, icmpv6: 58, 'ipv6-icmp': 58, mh: 135, ipv6mh: 135, esp: 50 };
+const PROTO_NAMES: Record<string, number> = {
+  any: 0,
+  tcp: 6,
+  udp: 17,
+  icmp: 1,
+  icmpv6: 58,
+  'ipv6-icmp': 58,
+  mh: 135,
+  ipv6mh: 135,
+  esp: 50,
+};
 
 /**
  * strongSwan's selector text: `<prefix|address|dynamic|%any|%any6>[<proto>[/<port>|/<from>-<to>]]`.
@@ -214,7 +249,8 @@ export function parseTs(text: string): TsSpec {
     const pm = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(portText);
     const a = pm ? Number(pm[1]) : Number.NaN;
     const b = pm?.[2] !== undefined ? Number(pm[2]) : a;
-    if (!pm || a > 0xffff || b > 0xffff || a > b) throw new IkeError('EINVAL', `bad port in traffic selector ${JSON.stringify(text)}`);
+    if (!pm || a > 0xffff || b > 0xffff || a > b)
+      throw new IkeError('EINVAL', `bad port in traffic selector ${JSON.stringify(text)}`);
     startPort = a;
     endPort = b;
   }
@@ -233,8 +269,15 @@ export function parseTs(text: string): TsSpec {
 /** Text of a range: `prefix[proto/port]` when it is a CIDR block, `start-end[...]` otherwise. */
 export function formatTs(r: TsRange): string {
   const p = rangeToPrefix(r);
-  const where = isPrefixRange(r) ? `${p.addr}/${p.len}` : `${bigintToIp(r.start, r.family)}-${bigintToIp(r.end, r.family)}`;
-  const ports = r.startPort === 0 && r.endPort === 0xffff ? '' : r.startPort === r.endPort ? `/${r.startPort}` : `/${r.startPort}-${r.endPort}`;
+  const where = isPrefixRange(r)
+    ? `${p.addr}/${p.len}`
+    : `${bigintToIp(r.start, r.family)}-${bigintToIp(r.end, r.family)}`;
+  const ports =
+    r.startPort === 0 && r.endPort === 0xffff
+      ? ''
+      : r.startPort === r.endPort
+        ? `/${r.startPort}`
+        : `/${r.startPort}-${r.endPort}`;
   if (r.proto === 0 && ports === '') return where;
   return `${where}[${r.proto}${ports}]`;
 }

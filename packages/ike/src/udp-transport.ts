@@ -6,7 +6,16 @@
  * is ignored: bind the addresses IKE should use.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { canonicalIp, type Datagram, type DatagramSocket, type Endpoint, type Ip, ipFamily, Mip6secError, type Transport } from '@mip6sec/core';
+import {
+  canonicalIp,
+  type Datagram,
+  type DatagramSocket,
+  type Endpoint,
+  type Ip,
+  ipFamily,
+  Mip6secError,
+  type Transport,
+} from '@mip6sec/core';
 import { Subject } from 'rxjs';
 
 export interface UdpTransportOptions {
@@ -21,7 +30,12 @@ class UdpSocket implements DatagramSocket {
   readonly messages = this.subject.asObservable();
   private readonly toWire: (port: number) => number;
 
-  constructor(local: Endpoint, socket: Socket, toWire: (port: number) => number, fromWire: (port: number) => number) {
+  constructor(
+    local: Endpoint,
+    socket: Socket,
+    toWire: (port: number) => number,
+    fromWire: (port: number) => number,
+  ) {
     this.local = local;
     this.socket = socket;
     this.toWire = toWire;
@@ -67,11 +81,19 @@ export class UdpTransport implements Transport {
 
   bind(local: Endpoint): Promise<DatagramSocket> {
     const family = ipFamily(local.ip);
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6, reuseAddr: false });
+    const socket = createSocket({
+      type: family === 4 ? 'udp4' : 'udp6',
+      ipv6Only: family === 6,
+      reuseAddr: false,
+    });
     return new Promise((resolve, reject) => {
       const onError = (e: Error & { code?: string }) => {
         socket.close();
-        reject(new Mip6secError(e.code ?? 'EIO', `cannot bind UDP ${local.ip} port ${local.port}: ${e.message}`, { cause: e }));
+        reject(
+          new Mip6secError(e.code ?? 'EIO', `cannot bind UDP ${local.ip} port ${local.port}: ${e.message}`, {
+            cause: e,
+          }),
+        );
       };
       socket.once('error', onError);
       socket.bind({ address: local.ip, port: this.toWire(local.port), exclusive: true }, () => {

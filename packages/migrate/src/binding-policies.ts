@@ -18,7 +18,9 @@ export function isHostPrefix(p: Prefix, ip: Ip): boolean {
 
 /** A tunnel template with the home agent at exactly one end. */
 export function isTunnelToHa(t: IpsecRequest, ha: Ip): boolean {
-  return t.mode === 'tunnel' && t.src !== undefined && t.dst !== undefined && (t.src === ha) !== (t.dst === ha);
+  return (
+    t.mode === 'tunnel' && t.src !== undefined && t.dst !== undefined && (t.src === ha) !== (t.dst === ha)
+  );
 }
 
 /** The mobile node's end of a tunnel template to the home agent (its CoA, or its HoA at home). */

@@ -11,5 +11,6 @@ strategyComplianceSuite({
 strategyComplianceSuite({
   name: 'migrate (Linux 6.12+ flow lookup)',
   makeStrategy: () => new MigrateStrategy(),
-  makeKernel: (_role, { bus, clock }) => new SimKernel(new PfkeyKernel({ clock, migrateLookup: 'flow' }), bus),
+  makeKernel: (_role, { bus, clock }) =>
+    new SimKernel(new PfkeyKernel({ clock, migrateLookup: 'flow' }), bus),
 });

@@ -51,7 +51,18 @@ export async function testHost(
   };
   await policies(opts.coa ?? HOA);
   if (opts.start ?? true) strategy.start({ role, bus, kernel, clock, keyManager });
-  return { role, bus, clock, kernel, strategy, keyManager, written, broadcasts, settle: () => settle(strategy), policies };
+  return {
+    role,
+    bus,
+    clock,
+    kernel,
+    strategy,
+    keyManager,
+    written,
+    broadcasts,
+    settle: () => settle(strategy),
+    policies,
+  };
 }
 
 let nextSpi = 0x1000;
@@ -65,7 +76,12 @@ export async function tunnelSas(h: TestHost, mn: Ip): Promise<number[]> {
       [HA, mn],
     ] as const) {
       const spi = nextSpi++;
-      const data: SaData = { mode: 'tunnel', reqid, enc: { alg: 'aes-gcm-16', key: new Uint8Array(20).fill(7) }, replayWindow: 32 };
+      const data: SaData = {
+        mode: 'tunnel',
+        reqid,
+        enc: { alg: 'aes-gcm-16', key: new Uint8Array(20).fill(7) },
+        replayWindow: 32,
+      };
       await h.kernel.addSa({ src, dst, spi, proto: 'esp' }, data);
       spis.push(spi);
     }
@@ -78,6 +94,8 @@ export async function mnEnds(h: TestHost): Promise<{ templates: Ip[]; sas: Ip[] 
   const templates = (await h.kernel.dumpPolicies()).flatMap((p) =>
     p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst! : t.src!)),
   );
-  const sas = (await h.kernel.dumpSas()).filter((s) => s.mode === 'tunnel').map((s) => (s.src === HA ? s.dst : s.src));
+  const sas = (await h.kernel.dumpSas())
+    .filter((s) => s.mode === 'tunnel')
+    .map((s) => (s.src === HA ? s.dst : s.src));
   return { templates: [...new Set(templates)], sas: [...new Set(sas)] };
 }

@@ -28,7 +28,11 @@ describe('KmaddressImage', () => {
     const image = new KmaddressImage();
     image.learn({ ...bu, bundles: [], kmaddress: undefined });
     expect(image.size).toBe(0);
-    image.learn({ ...bu, bundles: [{ ...bundle, oldSrc: HOA, oldDst: HA, newSrc: HOA, newDst: HA }], kmaddress: km });
+    image.learn({
+      ...bu,
+      bundles: [{ ...bundle, oldSrc: HOA, oldDst: HA, newSrc: HOA, newDst: HA }],
+      kmaddress: km,
+    });
     const policy = { ...bu, action: 'protect' as const, priority: 1, templates: [], index: 1 };
     image.policyChanged({ type: 'kernel.policy', op: 'update', policy });
     expect(image.forPolicy(bu)).toEqual(km);

@@ -10,9 +10,12 @@ const spd = (set: ReturnType<typeof mnPolicies>): SecurityPolicy[] =>
   set.map((p, i) => ({ ...p.id, ...p.data, index: 8 * i + 1 }));
 
 const pairs = (rs: ReturnType<typeof buildMigrates>) =>
-  rs.map((r) => `${r.dir} ${r.selector.proto}${r.selector.mhType === undefined ? '' : `/${r.selector.mhType}`}: ${r.bundles
-    .map((b) => `${b.mode} ${b.reqid} ${b.oldSrc}>${b.oldDst} => ${b.newSrc}>${b.newDst}`)
-    .join(', ')}`);
+  rs.map(
+    (r) =>
+      `${r.dir} ${r.selector.proto}${r.selector.mhType === undefined ? '' : `/${r.selector.mhType}`}: ${r.bundles
+        .map((b) => `${b.mode} ${b.reqid} ${b.oldSrc}>${b.oldDst} => ${b.newSrc}>${b.newDst}`)
+        .join(', ')}`,
+  );
 
 function sa(src: string, dst: string, reqid: number, spi: number): SecurityAssociation {
   return {
@@ -80,14 +83,39 @@ describe('buildMigrates', () => {
 
   it("ignores other MNs' entries, bypass entries and tunnels to other gateways", () => {
     const other = spd(mnPolicies({ hoa: '2001:db8:0:1::200', ha: HA, coa: COA1 }));
-    const bypass: SecurityPolicy = { ...other[0]!, selector: selector(HOA, HA), action: 'bypass', templates: [] };
-    const gw: IpsecRequest = { proto: 'esp', mode: 'tunnel', level: 'require', reqid: 9, src: COA1, dst: '2001:db8:ff::1' };
-    const vpn: SecurityPolicy = { ...other[0]!, selector: selector(HOA, '2001:db8:99::/64'), templates: [gw] };
-    expect(buildMigrates([...other, bypass, vpn], { role: 'mn', hoa: HOA, ha: HA, from: COA1, to: COA2 })).toEqual([]);
+    const bypass: SecurityPolicy = {
+      ...other[0]!,
+      selector: selector(HOA, HA),
+      action: 'bypass',
+      templates: [],
+    };
+    const gw: IpsecRequest = {
+      proto: 'esp',
+      mode: 'tunnel',
+      level: 'require',
+      reqid: 9,
+      src: COA1,
+      dst: '2001:db8:ff::1',
+    };
+    const vpn: SecurityPolicy = {
+      ...other[0]!,
+      selector: selector(HOA, '2001:db8:99::/64'),
+      templates: [gw],
+    };
+    expect(
+      buildMigrates([...other, bypass, vpn], { role: 'mn', hoa: HOA, ha: HA, from: COA1, to: COA2 }),
+    ).toEqual([]);
   });
 
   it('splits more than six pairs and drops duplicates (the kernel refuses both)', () => {
-    const t = (reqid: number): IpsecRequest => ({ proto: 'esp', mode: 'tunnel', level: 'require', reqid, src: COA1, dst: HA });
+    const t = (reqid: number): IpsecRequest => ({
+      proto: 'esp',
+      mode: 'tunnel',
+      level: 'require',
+      reqid,
+      src: COA1,
+      dst: HA,
+    });
     const p: SecurityPolicy = {
       selector: selector(HOA, '::/0'),
       dir: 'out',
@@ -118,7 +146,9 @@ describe('planRepairs', () => {
   it('moves a template still on an old address, old pair taken from the kernel', () => {
     const policies = spd(mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }));
     const stale = policies.map((p) =>
-      p.dir === 'out' && p.selector.proto === 255 ? { ...p, templates: p.templates.map((t) => ({ ...t, src: COA1 })) } : p,
+      p.dir === 'out' && p.selector.proto === 255
+        ? { ...p, templates: p.templates.map((t) => ({ ...t, src: COA1 })) }
+        : p,
     );
     expect(pairs(planRepairs(stale, [], learnt(policies), scope, 'mn'))).toEqual([
       `out 255: tunnel 4 ${COA1}>${HA} => ${COA2}>${HA}`,
@@ -136,7 +166,9 @@ describe('planRepairs', () => {
   it('leaves SAs on addresses this binding never had (another MN sharing the reqid)', () => {
     const policies = spd(haPolicies({ hoa: HOA, ha: HA, coa: COA2 }));
     const sas = [sa('2001:db8:77::1', HA, 4, 1), sa(HA, '2001:db8:77::1', 4, 2)];
-    expect(planRepairs(policies, sas, learnt(policies, { local: HA, remote: COA2 }), scope, 'ha')).toEqual([]);
+    expect(planRepairs(policies, sas, learnt(policies, { local: HA, remote: COA2 }), scope, 'ha')).toEqual(
+      [],
+    );
   });
 
   it('re-delivers a wrong hint, and a missing one only for transport entries', () => {

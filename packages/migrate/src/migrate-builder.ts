@@ -177,8 +177,19 @@ export function planRepairs(
       for (const sa of sas) {
         if (claimed.has(sa) || sa.mode !== 'tunnel' || sa.proto !== t.proto || sa.reqid !== t.reqid) continue;
         if (sa.state === 'dead' || sa.state === 'larval') continue;
-        const saMn = haIsSrc ? (sa.src === scope.ha ? sa.dst : undefined) : sa.dst === scope.ha ? sa.src : undefined;
-        if (saMn === undefined || saMn === scope.coa || !scope.previous.has(saMn) || !carriesHoa(sa, scope.hoa)) {
+        const saMn = haIsSrc
+          ? sa.src === scope.ha
+            ? sa.dst
+            : undefined
+          : sa.dst === scope.ha
+            ? sa.src
+            : undefined;
+        if (
+          saMn === undefined ||
+          saMn === scope.coa ||
+          !scope.previous.has(saMn) ||
+          !carriesHoa(sa, scope.hoa)
+        ) {
           continue;
         }
         claimed.add(sa);
@@ -187,7 +198,9 @@ export function planRepairs(
     }
     if (bundles.length > 0) {
       // An anchor only when no template pair moves: the kernel must find one matching entry.
-      const movesTemplate = bundles.some((b) => p.templates.some((t) => t.src === b.oldSrc && t.dst === b.oldDst));
+      const movesTemplate = bundles.some((b) =>
+        p.templates.some((t) => t.src === b.oldSrc && t.dst === b.oldDst),
+      );
       out.push(...requestsFor(p, bundles, kmaddress, movesTemplate ? undefined : anchors[0]));
       continue;
     }

@@ -6,7 +6,9 @@ describe('RetrySchedule', () => {
   it('backs off exponentially up to a cap, gives up after maxAttempts, and reset starts over', () => {
     const clock = new VirtualClock();
     const fired: number[] = [];
-    const r = new RetrySchedule(clock, { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 300 }, () => fired.push(clock.now()));
+    const r = new RetrySchedule(clock, { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 300 }, () =>
+      fired.push(clock.now()),
+    );
     const fail = () => r.failed('k');
     expect(fail()).toBe('scheduled');
     clock.advance(1000);

@@ -9,7 +9,10 @@ describe('flowLookupSelector', () => {
     const bu = selector(HOA, HA, { proto: IPPROTO_MH, mhType: 5 });
     expect(migrateFlowKey({ selector: flowLookupSelector(bu)! })).toMatchObject({ mhType: 5 });
     const mps = selector(HOA, HA, { proto: IPPROTO_ICMPV6, srcPort: 146 });
-    expect(migrateFlowKey({ selector: flowLookupSelector(mps)! })).toMatchObject({ srcPort: 146, dstPort: 0 });
+    expect(migrateFlowKey({ selector: flowLookupSelector(mps)! })).toMatchObject({
+      srcPort: 146,
+      dstPort: 0,
+    });
   });
 
   it('has nothing to offer for selectors without a type', () => {

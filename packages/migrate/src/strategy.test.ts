@@ -1,7 +1,17 @@
 import { IPPROTO_ICMPV6, IPPROTO_MH, type Ip, type MigrateRequest } from '@mip6sec/core';
 import { DEFAULT_REQIDS } from '@mip6sec/mip6';
 import { describe, expect, it } from 'vitest';
-import { COA1, COA2, COA3, HA, HOA, mnEnds, type TestHost, testHost, tunnelSas } from './harness.test-util.js';
+import {
+  COA1,
+  COA2,
+  COA3,
+  HA,
+  HOA,
+  mnEnds,
+  type TestHost,
+  testHost,
+  tunnelSas,
+} from './harness.test-util.js';
 
 let seq = 0;
 const movement = (h: TestHost, oldCoa: Ip, newCoa: Ip) =>
@@ -56,11 +66,17 @@ async function haAway(h: TestHost): Promise<number[]> {
 function losePayloadOut() {
   let left = 0;
   const hook = (r: MigrateRequest) =>
-    r.dir === 'out' && r.bundles.some((b) => b.reqid === DEFAULT_REQIDS.payload && b.mode === 'tunnel') && left-- > 0;
-  return Object.assign(hook, { arm: (n: number) => void (left = n) });
+    r.dir === 'out' &&
+    r.bundles.some((b) => b.reqid === DEFAULT_REQIDS.payload && b.mode === 'tunnel') &&
+    left-- > 0;
+  const arm = (n: number) => {
+    left = n;
+  };
+  return Object.assign(hook, { arm });
 }
 
-const pairs = (r: MigrateRequest) => r.bundles.map((b) => `${b.mode} ${b.reqid} ${b.oldSrc}>${b.oldDst} => ${b.newSrc}>${b.newDst}`);
+const pairs = (r: MigrateRequest) =>
+  r.bundles.map((b) => `${b.mode} ${b.reqid} ${b.oldSrc}>${b.oldDst} => ${b.newSrc}>${b.newDst}`);
 
 describe('MigrateStrategy on the mobile node', () => {
   it('bootstrap: before the first BU, every BU/BA and MPS/MPA policy gets a MIGRATE with kmaddress (CoA, HA)', async () => {
@@ -99,7 +115,9 @@ describe('MigrateStrategy on the mobile node', () => {
       expect(r.kmaddress).toEqual({ local: COA2, remote: HA });
       const [b] = r.bundles;
       const up = r.dir === 'out';
-      expect([b!.oldSrc, b!.oldDst, b!.newSrc, b!.newDst]).toEqual(up ? [COA1, HA, COA2, HA] : [HA, COA1, HA, COA2]);
+      expect([b!.oldSrc, b!.oldDst, b!.newSrc, b!.newDst]).toEqual(
+        up ? [COA1, HA, COA2, HA] : [HA, COA1, HA, COA2],
+      );
     }
     expect(await mnEnds(h)).toEqual({ templates: [COA2], sas: [COA2] });
     const after = (await h.kernel.dumpSas()).filter((s) => s.mode === 'tunnel').map((s) => s.spi);
@@ -136,7 +154,11 @@ describe('MigrateStrategy on the mobile node', () => {
     await mnHandover(h, COA1, COA2);
     expect(await mnEnds(h)).toEqual({ templates: [COA2], sas: [COA2] });
     // One retry ever: afterwards the flow form goes first (payload entries have no type and need neither).
-    expect(h.strategy.metrics()).toMatchObject({ flowSelectorRetries: 1, migrateErrors: 0, migratesStale: 0 });
+    expect(h.strategy.metrics()).toMatchObject({
+      flowSelectorRetries: 1,
+      migrateErrors: 0,
+      migratesStale: 0,
+    });
   });
 });
 
@@ -163,7 +185,13 @@ describe('MigrateStrategy on the home agent', () => {
     await accepted(h, COA1, COA1);
     await h.settle();
     expect(h.strategy.metrics().migratesWritten).toBe(n);
-    h.bus.emit({ type: 'mip6.binding-deleted', hoa: HOA, ha: HA, previousCoa: COA1, reason: 'deregistration' });
+    h.bus.emit({
+      type: 'mip6.binding-deleted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa: COA1,
+      reason: 'deregistration',
+    });
     await h.settle();
     expect(await mnEnds(h)).toEqual({ templates: [HOA], sas: [HOA] });
   });
@@ -216,7 +244,9 @@ describe('MigrateStrategy reconciliation', () => {
     await mnAway(h);
     await mnHandover(h, COA1, COA2);
     // Replaying the same move: every tunnel pair is stale now.
-    const stale = h.written.filter((r) => r.kmaddress?.local === COA2 && r.bundles.some((b) => b.mode === 'tunnel'));
+    const stale = h.written.filter(
+      (r) => r.kmaddress?.local === COA2 && r.bundles.some((b) => b.mode === 'tunnel'),
+    );
     for (const r of stale) await expect(h.kernel.migrate(r)).rejects.toMatchObject({ code: 'ENODATA' });
     await movement(h, COA1, COA2);
     expect(h.strategy.metrics().migrateErrors).toBe(0);
@@ -228,10 +258,10 @@ describe('MigrateStrategy reconciliation', () => {
       strategy: { dropMigrate: lose, maxAttempts: 3, backoffMs: 100, reconcileIntervalMs: 0 },
     });
     await mnAway(h);
-    const passes = h.strategy.metrics().reconciliations;
+    const passes = h.strategy.metrics().reconciliations!;
     lose.arm(100);
     await mnHandover(h, COA1, COA2, false);
-    const reconciliations = () => h.strategy.metrics().reconciliations - passes;
+    const reconciliations = () => h.strategy.metrics().reconciliations! - passes;
     expect(reconciliations()).toBe(1);
     h.clock.advance(99);
     await h.settle();
@@ -288,7 +318,10 @@ describe('MigrateStrategy resolver', () => {
     expect(r.resolve({ policy: ba })).toEqual({ local: COA1, remote: HA });
     expect(r.resolve({ reqid: DEFAULT_REQIDS.homeRegistration })).toEqual({ local: COA1, remote: HA });
     expect(r.resolve({ reqid: 99 })).toBeUndefined();
-    const other = { selector: { ...ba.selector, dst: { addr: '2001:db8::99', len: 128 } }, dir: 'in' as const };
+    const other = {
+      selector: { ...ba.selector, dst: { addr: '2001:db8::99', len: 128 } },
+      dir: 'in' as const,
+    };
     expect(r.resolve({ policy: other })).toBeUndefined();
   });
 
@@ -302,7 +335,7 @@ describe('MigrateStrategy resolver', () => {
     await h.kernel.delPolicy(hoti);
     await h.kernel.addPolicy(hoti, hoti);
     await h.settle();
-    expect(h.strategy.metrics().kmaddressHints).toBe(before - 1);
+    expect(h.strategy.metrics().kmaddressHints).toBe(before! - 1);
     const fromIke = h.keyManager.hintFor(hoti);
     expect(fromIke).toBeDefined();
     expect(h.strategy.resolver.resolve({ policy: hoti })).toEqual(fromIke);
@@ -312,7 +345,9 @@ describe('MigrateStrategy resolver', () => {
 describe('MigrateStrategy lifecycle', () => {
   it('refuses a second start, and stop cancels its timers and subscriptions', async () => {
     const h = await testHost('mn');
-    expect(() => h.strategy.start({ role: 'mn', bus: h.bus, kernel: h.kernel, clock: h.clock })).toThrow(/already started/);
+    expect(() => h.strategy.start({ role: 'mn', bus: h.bus, kernel: h.kernel, clock: h.clock })).toThrow(
+      /already started/,
+    );
     expect(h.clock.pending).toBe(1);
     await h.strategy.stop();
     expect(h.clock.pending).toBe(0);

@@ -292,7 +292,8 @@ export class MigrateStrategy implements MobilityStrategy {
     this.counters.reconciliations++;
     const kernel = this.kernel();
     const role = this.role();
-    const plan = async () => planRepairs(await kernel.dumpPolicies(), await kernel.dumpSas(), this.image, b, role);
+    const plan = async () =>
+      planRepairs(await kernel.dumpPolicies(), await kernel.dumpSas(), this.image, b, role);
     const repairs = await plan();
     if (repairs.length === 0) return true;
     for (const req of repairs) {

@@ -13,5 +13,6 @@ for (const mpiInIke of [true, false]) {
 strategyComplianceSuite({
   name: 'msrd (kernel side by SPDUPDATE/SADB_UPDATE, flow MIGRATE lookup)',
   makeStrategy: () => new MsrdStrategy({ kernelApply: 'update' }),
-  makeKernel: (_role, { bus, clock }) => new SimKernel(new PfkeyKernel({ clock, migrateLookup: 'flow' }), bus),
+  makeKernel: (_role, { bus, clock }) =>
+    new SimKernel(new PfkeyKernel({ clock, migrateLookup: 'flow' }), bus),
 });

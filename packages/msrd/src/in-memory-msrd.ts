@@ -18,7 +18,8 @@ export interface InMemoryMsrdOptions {
 }
 
 function ip(text: unknown, field: string): Ip {
-  if (typeof text !== 'string') throw new MsrdError('EINVAL', `${field} must be an address, got ${typeof text}`);
+  if (typeof text !== 'string')
+    throw new MsrdError('EINVAL', `${field} must be an address, got ${typeof text}`);
   try {
     return canonicalIp(text);
   } catch {
@@ -36,7 +37,8 @@ function checkMpi(mpi: unknown): bigint {
 function reqidList(reqids: unknown): number[] {
   if (!Array.isArray(reqids)) throw new MsrdError('EINVAL', 'reqids must be an array');
   for (const r of reqids) {
-    if (!Number.isInteger(r) || r < 0 || r > 0xffff_ffff) throw new MsrdError('EINVAL', `bad reqid ${String(r)}`);
+    if (!Number.isInteger(r) || r < 0 || r > 0xffff_ffff)
+      throw new MsrdError('EINVAL', `bad reqid ${String(r)}`);
   }
   return [...new Set(reqids as number[])].sort((a, b) => a - b);
 }
@@ -86,7 +88,8 @@ export class InMemoryMsrd implements MsrdStore {
     const reqids = reqidList(input.reqids ?? []);
     const key = bindingKey(hoa, ha);
     const existing = this.byBinding.get(key);
-    if (existing !== undefined) throw new MsrdError('EEXIST', `binding ${hoa} -> ${ha} already has MPI ${existing}`);
+    if (existing !== undefined)
+      throw new MsrdError('EEXIST', `binding ${hoa} -> ${ha} already has MPI ${existing}`);
     if (this.next > MPI_MAX) throw new MsrdError('ENOSPC', 'no MPI left');
     const mpi = this.next++;
     const record: MsrdRecord = Object.freeze({ mpi, hoa, ha, coa, policies, reqids, version: 1 });
@@ -127,7 +130,13 @@ export class InMemoryMsrd implements MsrdStore {
     ) {
       return previous;
     }
-    const record: MsrdRecord = Object.freeze({ ...previous, coa, policies, reqids, version: previous.version + 1 });
+    const record: MsrdRecord = Object.freeze({
+      ...previous,
+      coa,
+      policies,
+      reqids,
+      version: previous.version + 1,
+    });
     this.records.set(mpi, record);
     this.subject.next({ op: 'update', record, previous });
     return record;

@@ -171,11 +171,15 @@ export class MsrdKernelSync {
       const seen = new Set<string>();
       const unique = moving.filter((b) => {
         const k = `${b.proto} ${b.reqid} ${b.oldSrc} ${b.oldDst}`;
-        return seen.has(k) ? false : (seen.add(k), true);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
       });
       if (unique.length === 0) continue;
       // The kernel needs one entry matching a template; a template already on the CoA is the anchor.
-      const movesTemplate = unique.some((b) => p.templates.some((t) => t.src === b.oldSrc && t.dst === b.oldDst));
+      const movesTemplate = unique.some((b) =>
+        p.templates.some((t) => t.src === b.oldSrc && t.dst === b.oldDst),
+      );
       const lead = movesTemplate || !anchor ? [] : [anchor];
       for (let i = 0; i < unique.length; i += MAX_PAIRS - lead.length) {
         const bundles = [...lead, ...unique.slice(i, i + MAX_PAIRS - lead.length)];

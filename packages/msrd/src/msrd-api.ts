@@ -21,7 +21,11 @@ export class Mip6MsrdApi {
    * The record of a binding with `coa` as its CoA: created on bootstrap, updated on movement,
    * returned as it is when nothing changed.
    */
-  async register(hoa: Ip, ha: Ip, coa: Ip): Promise<{ record: MsrdRecord; created: boolean; moved: boolean }> {
+  async register(
+    hoa: Ip,
+    ha: Ip,
+    coa: Ip,
+  ): Promise<{ record: MsrdRecord; created: boolean; moved: boolean }> {
     const found = await this.store.findByBinding(hoa, ha);
     if (!found) {
       try {

@@ -60,7 +60,8 @@ export class MsrdResolver implements AddressResolver {
       return undefined;
     }
     counters[via]++;
-    const addresses = ctx.role === 'ha' ? { local: rec.ha, remote: rec.coa } : { local: rec.coa, remote: rec.ha };
+    const addresses =
+      ctx.role === 'ha' ? { local: rec.ha, remote: rec.coa } : { local: rec.coa, remote: rec.ha };
     // Handing the reference back is what lets IKE store it with the SA; without mpiInIke it must not.
     return this.deps.mpiInIke ? { ...addresses, ref } : addresses;
   }

@@ -30,8 +30,8 @@ import { MSRD_REF_TYPE_BINDING } from './constants.js';
 import { InMemoryMsrd } from './in-memory-msrd.js';
 import { type KernelApplyMode, MsrdKernelSync } from './kernel-sync.js';
 import { IkeMsrdApi, KernelMsrdApi, Mip6MsrdApi } from './msrd-api.js';
-import type { MsrdRecord } from './record.js';
 import { PolicyRefImage } from './policy-ref-image.js';
+import type { MsrdRecord } from './record.js';
 import { MsrdResolver } from './resolver.js';
 import { SerialQueue } from './serial-queue.js';
 import type { MsrdStore } from './store.js';
@@ -141,13 +141,21 @@ export class MsrdStrategy implements MobilityStrategy {
     );
     if (ctx.role === 'mn') {
       this.subs.push(
-        bus.on('mip6.movement').subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.newCoa, e.oldCoa))),
-        bus.on('mip6.binding-sending').subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.coa, e.previousCoa))),
+        bus
+          .on('mip6.movement')
+          .subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.newCoa, e.oldCoa))),
+        bus
+          .on('mip6.binding-sending')
+          .subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.coa, e.previousCoa))),
       );
     } else if (ctx.role === 'ha') {
       this.subs.push(
-        bus.on('mip6.binding-accepted').subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.coa, e.previousCoa))),
-        bus.on('mip6.binding-deleted').subscribe((e) => void this.write(bus, e, e.hoa, e.ha, e.hoa, e.previousCoa)),
+        bus
+          .on('mip6.binding-accepted')
+          .subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.coa, e.previousCoa))),
+        bus
+          .on('mip6.binding-deleted')
+          .subscribe((e) => void this.write(bus, e, e.hoa, e.ha, e.hoa, e.previousCoa)),
       );
     }
   }

@@ -33,7 +33,13 @@ interface Tracked {
   coa: Ip;
 }
 
-const COUNTERS = ['reestablishments', 'reestablishErrors', 'bindingHoldMs', 'resolved', 'resolveMisses'] as const;
+const COUNTERS = [
+  'reestablishments',
+  'reestablishErrors',
+  'bindingHoldMs',
+  'resolved',
+  'resolveMisses',
+] as const;
 type Counter = (typeof COUNTERS)[number];
 
 class RenegotiateResolver implements AddressResolver {
@@ -57,7 +63,8 @@ class RenegotiateResolver implements AddressResolver {
   private bindingFor(req: AddressRequest): Tracked | undefined {
     const s = (req.policy ?? req.acquire?.policy)?.selector;
     if (s) {
-      for (const b of this.bindings.values()) if (isHostPrefix(s.src, b.hoa) || isHostPrefix(s.dst, b.hoa)) return b;
+      for (const b of this.bindings.values())
+        if (isHostPrefix(s.src, b.hoa) || isHostPrefix(s.dst, b.hoa)) return b;
       return undefined;
     }
     // Without a selector only an unambiguous answer is safe: a single binding, or the one with this peer.

@@ -11,8 +11,8 @@ export function mhCommand(program: Command): void {
     .description('decode an MH message (or a whole IPv6 packet with its extension headers) to JSON')
     .addHelpText('after', '\nExample:\n  $ mip6sec mh decode 3b02010000000000        # a Binding Refresh Request\n')
     .action((hex: string | undefined, opts: { compact?: boolean }) =>
-      run(() => {
-        process.stdout.write(`${stringify(decodeToJson(parseHex(argOrStdin(hex))), !opts.compact)}\n`);
+      run(async () => {
+        process.stdout.write(`${stringify(decodeToJson(parseHex(await argOrStdin(hex))), !opts.compact)}\n`);
       }),
     );
   mh.command('encode')
@@ -20,8 +20,8 @@ export function mhCommand(program: Command): void {
     .description('encode JSON (as printed by decode) into bytes, printed as hex')
     .addHelpText('after', '\nExample:\n  $ mip6sec mh decode $HEX | mip6sec mh encode   # prints $HEX again\n')
     .action((json: string | undefined) =>
-      run(() => {
-        process.stdout.write(`${toHex(encodeFromJson(parseJson(argOrStdin(json))))}\n`);
+      run(async () => {
+        process.stdout.write(`${toHex(encodeFromJson(parseJson(await argOrStdin(json))))}\n`);
       }),
     );
 }

@@ -15,8 +15,8 @@ export function pfkeyCommand(program: Command): void {
     .description('decode a PF_KEY v2 message and print it as JSON')
     .addHelpText('after', '\nExample:\n  $ mip6sec pfkey decode 02070003020000000000000000000000\n')
     .action((hex: string | undefined, opts: { compact?: boolean }) =>
-      run(() => {
-        const msg = decode(parseHex(argOrStdin(hex)));
+      run(async () => {
+        const msg = decode(parseHex(await argOrStdin(hex)));
         process.stdout.write(`${stringify(toJson(msg), !opts.compact)}\n`);
       }),
     );
@@ -29,8 +29,8 @@ export function pfkeyCommand(program: Command): void {
       '\nExample:\n  $ mip6sec pfkey decode $HEX | mip6sec pfkey encode   # prints $HEX again\n',
     )
     .action((json: string | undefined) =>
-      run(() => {
-        const msg = fromJson(parseJson(argOrStdin(json)));
+      run(async () => {
+        const msg = fromJson(parseJson(await argOrStdin(json)));
         process.stdout.write(`${toHex(encode(msg))}\n`);
       }),
     );

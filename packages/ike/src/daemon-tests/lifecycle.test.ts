@@ -11,31 +11,34 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     ['without PFS', ['aes128gcm16'], undefined],
     ['with PFS', ['aes128-sha256-modp2048'], 14],
     ['with PFS on a curve', ['aes256gcm16-ecp384'], 20],
-  ])('rekeys a CHILD_SA %s on the soft expire, before the hard one, and deletes the old one', async (_n, esp, group) => {
-    lab = new Lab();
-    const { a, b } = await pair(lab, {
-      espA: esp,
-      espB: esp,
-      childA: { rekeySeconds: 60, lifetimeSeconds: 90 },
-      childB: { rekeySeconds: 100, lifetimeSeconds: 120 },
-    });
-    await lab.run(a.ike.initiate('b'));
-    const before = a.ike.listSas()[0]!.children[0]!;
-    await lab.advance(61_000);
-    expect(agreed(a, b)).toBe(true);
-    const after = a.ike.listSas()[0]!.children[0]!;
-    expect(after.spiIn).not.toBe(before.spiIn);
-    expect(after.reqid).toBe(7);
-    expect(b.ike.listSas()[0]!.children[0]!.reqid).toBe(9);
-    expect(a.of('ike.child-installed').map((e) => e.rekey)).toEqual([false, true]);
-    expect((await a.kernel.dumpSas()).length).toBe(2);
-    expect((await b.kernel.dumpSas()).length).toBe(2);
-    const create = lab.net.captured.filter((c) => ikeBytes(c.datagram)[18] === EXCHANGE.CREATE_CHILD_SA);
-    expect(create).toHaveLength(2);
-    if (group) expect(after.algorithms).toContain(group === 14 ? 'modp2048' : 'ecp384');
-    // No hard expire ever hit: the old SA was deleted by the exchange, not by the kernel.
-    expect(a.of('kernel.expire').filter((e) => e.hard)).toEqual([]);
-  });
+  ])(
+    'rekeys a CHILD_SA %s on the soft expire, before the hard one, and deletes the old one',
+    async (_n, esp, group) => {
+      lab = new Lab();
+      const { a, b } = await pair(lab, {
+        espA: esp,
+        espB: esp,
+        childA: { rekeySeconds: 60, lifetimeSeconds: 90 },
+        childB: { rekeySeconds: 100, lifetimeSeconds: 120 },
+      });
+      await lab.run(a.ike.initiate('b'));
+      const before = a.ike.listSas()[0]!.children[0]!;
+      await lab.advance(61_000);
+      expect(agreed(a, b)).toBe(true);
+      const after = a.ike.listSas()[0]!.children[0]!;
+      expect(after.spiIn).not.toBe(before.spiIn);
+      expect(after.reqid).toBe(7);
+      expect(b.ike.listSas()[0]!.children[0]!.reqid).toBe(9);
+      expect(a.of('ike.child-installed').map((e) => e.rekey)).toEqual([false, true]);
+      expect((await a.kernel.dumpSas()).length).toBe(2);
+      expect((await b.kernel.dumpSas()).length).toBe(2);
+      const create = lab.net.captured.filter((c) => ikeBytes(c.datagram)[18] === EXCHANGE.CREATE_CHILD_SA);
+      expect(create).toHaveLength(2);
+      if (group) expect(after.algorithms).toContain(group === 14 ? 'modp2048' : 'ecp384');
+      // No hard expire ever hit: the old SA was deleted by the exchange, not by the kernel.
+      expect(a.of('kernel.expire').filter((e) => e.hard)).toEqual([]);
+    },
+  );
 
   it('rekeys the IKE SA: new SPIs and keys, CHILD_SAs kept, old SA deleted, message IDs from 0', async () => {
     lab = new Lab();
@@ -51,7 +54,9 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     expect(b.of('ike.sa-deleted').map((e) => e.reason)).toEqual(['rekeyed']);
     // The new SA works: a liveness check, then a CHILD_SA rekey over it.
     expect(await lab.run(a.ike.liveness(rekeyed.ikeSpi))).toBe(true);
-    const c = await lab.run(a.ike.rekeyChild(rekeyed.ikeSpi, Number.parseInt(rekeyed.children[0]!.spiIn, 16)));
+    const c = await lab.run(
+      a.ike.rekeyChild(rekeyed.ikeSpi, Number.parseInt(rekeyed.children[0]!.spiIn, 16)),
+    );
     await lab.advance(1000);
     expect(agreed(a, b)).toBe(true);
     expect(a.ike.listSas()[0]!.children.map((x) => x.spiIn)).toEqual([c.spiIn]);
@@ -95,7 +100,8 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
       await lab.run(both);
       await lab.advance(2000);
       expect(agreed(a, b)).toBe(true);
-      const answered = (h: typeof a) => h.of('ike.exchange').filter((e) => e.exchange === 'CREATE_CHILD_SA' && !e.initiator);
+      const answered = (h: typeof a) =>
+        h.of('ike.exchange').filter((e) => e.exchange === 'CREATE_CHILD_SA' && !e.initiator);
       expect(answered(a)).toHaveLength(1);
       expect(answered(b)).toHaveLength(1);
       expect(a.of('ike.sa-established')).toHaveLength(2);
@@ -141,7 +147,10 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     const took = lab.clock.now() - start;
     expect(took).toBeGreaterThan(165_000);
     expect(took).toBeLessThan(165_000 + 31_000);
-    expect(a.of('ike.sa-deleted').at(-1)).toMatchObject({ ikeSpi: r.ike.ikeSpi, reason: 'peer not responding' });
+    expect(a.of('ike.sa-deleted').at(-1)).toMatchObject({
+      ikeSpi: r.ike.ikeSpi,
+      reason: 'peer not responding',
+    });
     expect(await a.kernel.dumpSas()).toEqual([]);
     expect(a.of('ike.exchange').at(-1)).toMatchObject({ exchange: 'INFORMATIONAL', ok: false, messages: 6 });
     expect(b.ike.listSas()).toHaveLength(1);
@@ -160,7 +169,12 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     expect(a.of('ike.child-installed')).toHaveLength(1);
     expect(b.of('ike.child-installed')).toHaveLength(1);
     expect(b.of('ike.sa-established')).toHaveLength(1);
-    expect(a.of('ike.exchange').filter((e) => e.ok).map((e) => e.exchange)).toEqual(['IKE_SA_INIT', 'IKE_AUTH']);
+    expect(
+      a
+        .of('ike.exchange')
+        .filter((e) => e.ok)
+        .map((e) => e.exchange),
+    ).toEqual(['IKE_SA_INIT', 'IKE_AUTH']);
     expect(a.of('ike.exchange').reduce((s, e) => s + e.messages, 0)).toBeGreaterThan(4);
   });
 });

@@ -14,10 +14,19 @@ const HA_ID = 'ha.example.org';
 /** A BU-shaped Mobility Header: payload proto 59, length 1 (16 bytes), type 5. */
 const BU = Uint8Array.of(59, 1, 5, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
 
-function mhPolicy(src: string, dst: string, dir: 'in' | 'out', reqid: number): { id: PolicyId; data: PolicyData } {
+function mhPolicy(
+  src: string,
+  dst: string,
+  dir: 'in' | 'out',
+  reqid: number,
+): { id: PolicyId; data: PolicyData } {
   return {
     id: { selector: selector(src, dst, { proto: IPPROTO_MH }), dir },
-    data: { action: 'protect', priority: 1, templates: [{ proto: 'esp', mode: 'transport', level: 'require', reqid }] },
+    data: {
+      action: 'protect',
+      priority: 1,
+      templates: [{ proto: 'esp', mode: 'transport', level: 'require', reqid }],
+    },
   };
 }
 
@@ -60,7 +69,15 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
         peers: [
           haPeer({
             homeAddressPool: { prefix: '2001:db8:1::/64', reserved: [HA] },
-            children: [{ name: 'mh', mode: 'transport', localTs: ['dynamic[mh]'], remoteTs: ['dynamic[mh]'], reqid: 0x20 }],
+            children: [
+              {
+                name: 'mh',
+                mode: 'transport',
+                localTs: ['dynamic[mh]'],
+                remoteTs: ['dynamic[mh]'],
+                reqid: 0x20,
+              },
+            ],
           }),
         ],
       },
@@ -70,7 +87,20 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
       addresses: [COA, '2001:db8:1::100'],
       config: {
         listen: [COA],
-        peers: [mnPeer({ requestHomeAddress: true, children: [{ name: 'mh', mode: 'transport', localTs: ['dynamic[mh]'], remoteTs: ['dynamic[mh]'], reqid: 0x10 }] })],
+        peers: [
+          mnPeer({
+            requestHomeAddress: true,
+            children: [
+              {
+                name: 'mh',
+                mode: 'transport',
+                localTs: ['dynamic[mh]'],
+                remoteTs: ['dynamic[mh]'],
+                reqid: 0x10,
+              },
+            ],
+          }),
+        ],
       },
     });
     const r = await lab.run(mn.ike.initiate('ha'));
@@ -83,7 +113,9 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
     // transport_proxy-like: the SA is for the home address, while IKE runs from the care-of address.
     expect([child.local, child.remote]).toEqual([HOA, HA]);
     expect(r.ike.local).toBe(`[${COA}]:4500`);
-    expect(ha.of('ike.home-address')).toEqual([{ type: 'ike.home-address', identity: MN_ID, hoa: HOA, prefixLen: 64 }]);
+    expect(ha.of('ike.home-address')).toEqual([
+      { type: 'ike.home-address', identity: MN_ID, hoa: HOA, prefixLen: 64 },
+    ]);
     expect(ha.ike.homeAddresses()).toEqual([{ identity: MN_ID, hoa: HOA, prefixLen: 64 }]);
     expect(ha.ike.listSas()[0]!.assignedToPeer).toBe(HOA);
     expect((await mn.kernel.dumpSas()).map((s) => [s.src, s.dst, s.mode]).sort()).toEqual([
@@ -112,7 +144,10 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
     const mn = await lab.add({
       name: 'mn',
       addresses: [COA],
-      config: { listen: [COA], peers: [mnPeer({ requestHomeAddress: { proposed: '2001:db8:99::1', prefix: false } })] },
+      config: {
+        listen: [COA],
+        peers: [mnPeer({ requestHomeAddress: { proposed: '2001:db8:99::1', prefix: false } })],
+      },
     });
     const r = await lab.run(mn.ike.initiate('ha'));
     expect(r.ike.homeAddress).toEqual({ address: HOA, prefixLen: 64 });
@@ -121,11 +156,21 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
 
   it('reports INTERNAL_ADDRESS_FAILURE for the CHILD_SA when the pool is exhausted, keeping the IKE SA', async () => {
     lab = new Lab();
-    const child = { name: 'mh', mode: 'transport' as const, localTs: ['dynamic[mh]'], remoteTs: ['dynamic[mh]'] };
+    const child = {
+      name: 'mh',
+      mode: 'transport' as const,
+      localTs: ['dynamic[mh]'],
+      remoteTs: ['dynamic[mh]'],
+    };
     await lab.add({
       name: 'ha',
       addresses: [HA],
-      config: { listen: [HA], peers: [haPeer({ remoteId: '%any', homeAddressPool: { prefix: '2001:db8:1::/127' }, children: [child] })] },
+      config: {
+        listen: [HA],
+        peers: [
+          haPeer({ remoteId: '%any', homeAddressPool: { prefix: '2001:db8:1::/127' }, children: [child] }),
+        ],
+      },
     });
     const mn = await lab.add({
       name: 'mn',
@@ -138,13 +183,18 @@ describe('Mobile IPv6 bootstrapping (RFC 5026 / RFC 4877)', () => {
     const other = await lab.add({
       name: 'mn2',
       addresses: [COA2],
-      config: { listen: [COA2], peers: [mnPeer({ localId: 'mn2@example.org', requestHomeAddress: true, children: [child] })] },
+      config: {
+        listen: [COA2],
+        peers: [mnPeer({ localId: 'mn2@example.org', requestHomeAddress: true, children: [child] })],
+      },
     });
     const r2 = await lab.run(other.ike.initiate('ha'));
     expect(r2.ike.state).toBe('established');
     expect(r2.ike.children).toEqual([]);
     expect(r2.failures).toMatchObject([{ child: 'mh', code: 'INTERNAL_ADDRESS_FAILURE' }]);
-    expect(lab.hosts.get('ha')!.ike.homeAddresses()).toEqual([{ identity: MN_ID, hoa: '2001:db8:1::1', prefixLen: 127 }]);
+    expect(lab.hosts.get('ha')!.ike.homeAddresses()).toEqual([
+      { identity: MN_ID, hoa: '2001:db8:1::1', prefixLen: 127 },
+    ]);
   });
 });
 
@@ -152,10 +202,16 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
   let lab: Lab;
   afterEach(async () => lab.stop());
 
-  async function mipPair(resolver?: (req: AddressRequest) => ResolvedAddresses | undefined): Promise<{ mn: TestHost; ha: TestHost; calls: AddressRequest[] }> {
+  async function mipPair(
+    resolver?: (req: AddressRequest) => ResolvedAddresses | undefined,
+  ): Promise<{ mn: TestHost; ha: TestHost; calls: AddressRequest[] }> {
     lab = new Lab();
     const calls: AddressRequest[] = [];
-    const ha = await lab.add({ name: 'ha', addresses: [HA], config: { listen: [HA], peers: [haPeer({ remoteId: '%any' })] } });
+    const ha = await lab.add({
+      name: 'ha',
+      addresses: [HA],
+      config: { listen: [HA], peers: [haPeer({ remoteId: '%any' })] },
+    });
     const mn = await lab.add({
       name: 'mn',
       addresses: [HOA, COA, COA2],
@@ -181,16 +237,36 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
   it('negotiates on ACQUIRE from the address the resolver gives, keeps the MSRD reference, then traffic flows', async () => {
     const ref = { mpi: 77n, refType: 1 };
     const { mn, ha, calls } = await mipPair(() => ({ local: COA, remote: HA, ref }));
-    expect(mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: BU }).kind).toBe('acquire');
-    await lab.until(() => mn.of('ike.child-installed').length === 1 && ha.of('ike.child-installed').length === 1);
+    expect(mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: BU }).kind).toBe(
+      'acquire',
+    );
+    await lab.until(
+      () => mn.of('ike.child-installed').length === 1 && ha.of('ike.child-installed').length === 1,
+    );
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ reqid: 0x10, policy: { dir: 'out' }, acquire: { type: 'kernel.acquire', src: HOA, dst: HA } });
+    expect(calls[0]).toMatchObject({
+      reqid: 0x10,
+      policy: { dir: 'out' },
+      acquire: { type: 'kernel.acquire', src: HOA, dst: HA },
+    });
     const [sa] = mn.ike.listSas();
     expect(sa!.local).toBe(`[${COA}]:4500`);
     expect(sa!.ref).toEqual({ mpi: '77', refType: 1 });
     const child = sa!.children[0]!;
-    expect(child).toMatchObject({ mode: 'transport', reqid: 0x10, reqidIn: 0x11, local: HOA, remote: HA, ref: { mpi: '77', refType: 1 } });
-    expect(ha.ike.listSas()[0]!.children[0]).toMatchObject({ reqid: 0x20, reqidIn: 0x21, local: HA, remote: HOA });
+    expect(child).toMatchObject({
+      mode: 'transport',
+      reqid: 0x10,
+      reqidIn: 0x11,
+      local: HOA,
+      remote: HA,
+      ref: { mpi: '77', refType: 1 },
+    });
+    expect(ha.ike.listSas()[0]!.children[0]).toMatchObject({
+      reqid: 0x20,
+      reqidIn: 0x21,
+      local: HA,
+      remote: HOA,
+    });
     const out = mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: BU });
     expect(out.kind).toBe('send');
     expect(ha.pfkey.datapath.input((out as { bytes: Uint8Array }).bytes).kind).toBe('deliver');
@@ -215,12 +291,25 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
     await mn.kernel.migrate({
       selector: pol.selector,
       dir: 'out',
-      bundles: [{ proto: 'esp', mode: 'transport', level: 'require', reqid: 0x10, oldSrc: HOA, oldDst: HA, newSrc: HOA, newDst: HA }],
+      bundles: [
+        {
+          proto: 'esp',
+          mode: 'transport',
+          level: 'require',
+          reqid: 0x10,
+          oldSrc: HOA,
+          oldDst: HA,
+          newSrc: HOA,
+          newDst: HA,
+        },
+      ],
       kmaddress: { local: COA2, remote: HA },
     });
     await lab.flush();
     expect(mn.ike.listSas()[0]!.local).toBe(`[${COA2}]:4500`);
-    expect(mn.of('ike.addresses-updated')).toMatchObject([{ cause: 'migrate', local: { ip: COA2 }, remote: { ip: HA } }]);
+    expect(mn.of('ike.addresses-updated')).toMatchObject([
+      { cause: 'migrate', local: { ip: COA2 }, remote: { ip: HA } },
+    ]);
     expect(mn.ike.hintFor(pol)).toMatchObject({ local: COA2, remote: HA });
     expect(mn.ike.ikeSas()[0]!.local.ip).toBe(COA2);
     // The SA still carries traffic (transport, HoA <-> HA), and IKE speaks from the new address.
@@ -228,7 +317,12 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
     const sent = lab.net.captured.at(-2)!;
     expect(sent.datagram.src.ip).toBe(COA2);
     expect(ha.ike.listSas()).toHaveLength(1);
-    expect(mn.ike.spdImage().map((p) => p.dir).sort()).toEqual(['in', 'out']);
+    expect(
+      mn.ike
+        .spdImage()
+        .map((p) => p.dir)
+        .sort(),
+    ).toEqual(['in', 'out']);
   });
 
   it('implements KeyManager updateAddresses and reestablish (the renegotiate baseline, with INITIAL_CONTACT)', async () => {

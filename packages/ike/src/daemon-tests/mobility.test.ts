@@ -27,20 +27,54 @@ describe('MOBIKE (RFC 4555)', () => {
     expect(la.children[0]!.spiIn).toBe(child.spiIn);
     expect(lb.children[0]!.remote).toBe(A2);
     const kb = await b.kernel.dumpSas();
-    expect(kb.map((s) => [s.src, s.dst]).sort()).toEqual([[A2, B], [B, A2]].sort());
+    expect(kb.map((s) => [s.src, s.dst]).sort()).toEqual(
+      [
+        [A2, B],
+        [B, A2],
+      ].sort(),
+    );
     const ka = await a.kernel.dumpSas();
     expect(ka.every((s) => s.src === A2 || s.dst === A2)).toBe(true);
     expect(a.of('ike.addresses-updated')).toMatchObject([{ cause: 'mobike', local: { ip: A2, port: 4500 } }]);
-    expect(b.of('ike.addresses-updated')).toMatchObject([{ cause: 'mobike', remote: { ip: A2, port: 4500 } }]);
+    expect(b.of('ike.addresses-updated')).toMatchObject([
+      { cause: 'mobike', remote: { ip: A2, port: 4500 } },
+    ]);
     expect(a.of('ike.child-installed')).toHaveLength(1);
     // The moved SAs carry traffic between the new outer addresses.
     const pol = (dir: 'in' | 'out', reqid: number) => ({
-      id: { selector: { src: { addr: '2001:db8:a::', len: 48 }, dst: { addr: '2001:db8:b::', len: 48 }, proto: 255, srcPort: 0, dstPort: 0 }, dir },
-      data: { action: 'protect' as const, priority: 1, templates: [{ proto: 'esp' as const, mode: 'tunnel' as const, level: 'require' as const, reqid, src: A2, dst: B }] },
+      id: {
+        selector: {
+          src: { addr: '2001:db8:a::', len: 48 },
+          dst: { addr: '2001:db8:b::', len: 48 },
+          proto: 255,
+          srcPort: 0,
+          dstPort: 0,
+        },
+        dir,
+      },
+      data: {
+        action: 'protect' as const,
+        priority: 1,
+        templates: [
+          {
+            proto: 'esp' as const,
+            mode: 'tunnel' as const,
+            level: 'require' as const,
+            reqid,
+            src: A2,
+            dst: B,
+          },
+        ],
+      },
     });
     await a.kernel.addPolicy(pol('out', 7).id, pol('out', 7).data);
     await b.kernel.addPolicy(pol('in', 9).id, pol('in', 9).data);
-    const out = a.pfkey.datapath.output({ src: '2001:db8:a::1', dst: '2001:db8:b::1', proto: 17, payload: new Uint8Array(12) });
+    const out = a.pfkey.datapath.output({
+      src: '2001:db8:a::1',
+      dst: '2001:db8:b::1',
+      proto: 17,
+      payload: new Uint8Array(12),
+    });
     expect(out.kind).toBe('send');
     expect(b.pfkey.datapath.input((out as { bytes: Uint8Array }).bytes).kind).toBe('deliver');
     // And IKE still works over the new path.
@@ -63,23 +97,50 @@ describe('MIGRATE of a tunnel without kmaddress', () => {
 
   it('moves the CHILD_SA record and the IKE SA that sat on the old tunnel endpoints', async () => {
     lab = new Lab();
-    const { a } = await pair(lab, { addressesA: [A, A2, '2001:db8:a::1'], peerA: { mobike: false }, peerB: { mobike: false } });
+    const { a } = await pair(lab, {
+      addressesA: [A, A2, '2001:db8:a::1'],
+      peerA: { mobike: false },
+      peerB: { mobike: false },
+    });
     const r = await lab.run(a.ike.initiate('b'));
-    const sel = { src: { addr: '2001:db8:a::', len: 48 }, dst: { addr: '2001:db8:b::', len: 48 }, proto: 255, srcPort: 0, dstPort: 0 };
+    const sel = {
+      src: { addr: '2001:db8:a::', len: 48 },
+      dst: { addr: '2001:db8:b::', len: 48 },
+      proto: 255,
+      srcPort: 0,
+      dstPort: 0,
+    };
     await a.kernel.addPolicy(
       { selector: sel, dir: 'out' },
-      { action: 'protect', priority: 1, templates: [{ proto: 'esp', mode: 'tunnel', level: 'require', reqid: 7, src: A, dst: B }] },
+      {
+        action: 'protect',
+        priority: 1,
+        templates: [{ proto: 'esp', mode: 'tunnel', level: 'require', reqid: 7, src: A, dst: B }],
+      },
     );
     await a.kernel.migrate({
       selector: sel,
       dir: 'out',
-      bundles: [{ proto: 'esp', mode: 'tunnel', level: 'require', reqid: 7, oldSrc: A, oldDst: B, newSrc: A2, newDst: B }],
+      bundles: [
+        {
+          proto: 'esp',
+          mode: 'tunnel',
+          level: 'require',
+          reqid: 7,
+          oldSrc: A,
+          oldDst: B,
+          newSrc: A2,
+          newDst: B,
+        },
+      ],
     });
     await lab.flush();
     const la = a.ike.listSas()[0]!;
     expect(la.local).toBe(`[${A2}]:500`);
     expect(la.children[0]!.local).toBe(A2);
-    expect(a.of('ike.addresses-updated')).toMatchObject([{ ikeSpi: r.ike.ikeSpi, cause: 'migrate', local: { ip: A2 } }]);
+    expect(a.of('ike.addresses-updated')).toMatchObject([
+      { ikeSpi: r.ike.ikeSpi, cause: 'migrate', local: { ip: A2 } },
+    ]);
     expect(a.ike.hintFor({ selector: sel, dir: 'out' })).toEqual({ local: A2, remote: B });
     expect(a.ike.spdImage()[0]!.templates[0]).toMatchObject({ src: A2, dst: B });
   });
@@ -100,17 +161,42 @@ describe('NAT traversal (RFC 7296 2.23, RFC 3948)', () => {
       addresses: [inside],
       config: {
         listen: [inside],
-        peers: [{ name: 'gw', local: inside, remote: gw, auth: { psk: 'k' }, mobike: false, children: [{ name: 'c', localTs: ['10.1.0.0/16'], remoteTs: ['10.2.0.0/16'] }] }],
+        peers: [
+          {
+            name: 'gw',
+            local: inside,
+            remote: gw,
+            auth: { psk: 'k' },
+            mobike: false,
+            children: [{ name: 'c', localTs: ['10.1.0.0/16'], remoteTs: ['10.2.0.0/16'] }],
+          },
+        ],
       },
     });
     const b = await lab.add({
       name: 'b',
       addresses: [gw],
-      config: { listen: [gw], peers: [{ name: 'any', auth: { psk: 'k' }, mobike: false, children: [{ name: 'c', localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'] }] }] },
+      config: {
+        listen: [gw],
+        peers: [
+          {
+            name: 'any',
+            auth: { psk: 'k' },
+            mobike: false,
+            children: [{ name: 'c', localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'] }],
+          },
+        ],
+      },
     });
     const r = await lab.run(a.ike.initiate('gw'));
     expect(r.failures).toEqual([]);
-    expect(r.ike).toMatchObject({ natLocal: true, natRemote: false, natT: true, local: `${inside}:4500`, remote: `${gw}:4500` });
+    expect(r.ike).toMatchObject({
+      natLocal: true,
+      natRemote: false,
+      natT: true,
+      local: `${inside}:4500`,
+      remote: `${gw}:4500`,
+    });
     const lb = b.ike.listSas()[0]!;
     expect(lb).toMatchObject({ natLocal: false, natRemote: true, natT: true });
     expect(lb.remote.startsWith(`${outside}:`)).toBe(true);

@@ -26,38 +26,62 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
     const captured = lab.net.captured.map((c) => c.datagram);
     const fa = fingerprint(a);
     const fb = fingerprint(b);
-    const junkKeys: Suite = { protocol: 'ike', encr: 'aes-gcm-16', encrKeyBits: 128, prf: 'hmac-sha2-256', dh: 14 };
-    const wrong = new SkCipher(
-      a.host.resolve(Symbol.for('@mip6sec/core:CryptoProvider')),
-      junkKeys,
-      { enc: new Uint8Array(20).fill(9), integ: new Uint8Array(0) },
-    );
+    const junkKeys: Suite = {
+      protocol: 'ike',
+      encr: 'aes-gcm-16',
+      encrKeyBits: 128,
+      prf: 'hmac-sha2-256',
+      dh: 14,
+    };
+    const wrong = new SkCipher(a.host.resolve(Symbol.for('@mip6sec/core:CryptoProvider')), junkKeys, {
+      enc: new Uint8Array(20).fill(9),
+      integ: new Uint8Array(0),
+    });
     const spiI = BigInt(`0x${r.ike.spiI}`);
     const spiR = BigInt(`0x${r.ike.spiR}`);
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: captured.length - 1 }),
         fc.oneof(
-          fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+          fc.record({
+            kind: fc.constant('flip' as const),
+            at: fc.nat(),
+            bit: fc.integer({ min: 0, max: 7 }),
+          }),
           fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
           fc.record({ kind: fc.constant('replay' as const) }),
-          fc.record({ kind: fc.constant('rekeyed' as const), mid: fc.integer({ min: 0, max: 6 }), exchange: fc.constantFrom(35, 36, 37) }),
-          fc.record({ kind: fc.constant('random' as const), data: fc.uint8Array({ minLength: 0, maxLength: 300 }) }),
+          fc.record({
+            kind: fc.constant('rekeyed' as const),
+            mid: fc.integer({ min: 0, max: 6 }),
+            exchange: fc.constantFrom(35, 36, 37),
+          }),
+          fc.record({
+            kind: fc.constant('random' as const),
+            data: fc.uint8Array({ minLength: 0, maxLength: 300 }),
+          }),
         ),
         async (i, m) => {
           const d = captured[i]!;
-          let data = d.data.slice();
+          let data: Uint8Array = d.data.slice();
           if (m.kind === 'flip') {
             const at = m.at % data.length;
             data[at] = data[at]! ^ (1 << m.bit);
           } else if (m.kind === 'cut') data = data.subarray(0, m.at % data.length);
           else if (m.kind === 'rekeyed') {
             const sealed = wrong.seal(
-              { spiI, spiR, exchange: m.exchange, response: false, initiator: d.src.ip === A, messageId: m.mid },
+              {
+                spiI,
+                spiR,
+                exchange: m.exchange,
+                response: false,
+                initiator: d.src.ip === A,
+                messageId: m.mid,
+              },
               [{ kind: 'D', protocol: 1, spiSize: 0, spis: [] }],
             );
             data = d.dst.port === 4500 ? new Uint8Array([0, 0, 0, 0, ...sealed]) : sealed;
-          } else if (m.kind === 'random') data = d.dst.port === 4500 ? new Uint8Array([0, 0, 0, 0, ...m.data]) : m.data;
+          } else if (m.kind === 'random')
+            data = d.dst.port === 4500 ? new Uint8Array([0, 0, 0, 0, ...m.data]) : m.data;
           lab.net.route(d.src.ip === A ? 'a' : 'b', { src: d.src, dst: d.dst, data });
           await lab.advance(20);
           expect(fingerprint(a)).toBe(fa);
@@ -81,17 +105,30 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
     const { a, b } = await pair(lab);
     const r = await lab.run(a.ike.initiate('b'));
     const la = a.ike.listSas({ keys: true })[0]!;
-    const crypto = a.host.resolve(Symbol.for('@mip6sec/core:CryptoProvider')) as import('@mip6sec/core').CryptoProvider;
-    const suite: Suite = { protocol: 'ike', encr: 'aes-cbc', encrKeyBits: 128, integ: 'hmac-sha2-256-128', prf: 'hmac-sha2-256', dh: 14 };
+    const crypto = a.host.resolve(
+      Symbol.for('@mip6sec/core:CryptoProvider'),
+    ) as import('@mip6sec/core').CryptoProvider;
+    const suite: Suite = {
+      protocol: 'ike',
+      encr: 'aes-cbc',
+      encrKeyBits: 128,
+      integ: 'hmac-sha2-256-128',
+      prf: 'hmac-sha2-256',
+      dh: 14,
+    };
     const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => Number.parseInt(x, 16)));
     const ours = new SkCipher(crypto, suite, { enc: fromHex(la.keys!.skEi), integ: fromHex(la.keys!.skAi) });
-    const theirs = new SkCipher(crypto, suite, { enc: fromHex(la.keys!.skEr), integ: fromHex(la.keys!.skAr) });
+    const theirs = new SkCipher(crypto, suite, {
+      enc: fromHex(la.keys!.skEr),
+      integ: fromHex(la.keys!.skAr),
+    });
     const spiI = BigInt(`0x${r.ike.spiI}`);
     const spiR = BigInt(`0x${r.ike.spiR}`);
     // Message ID 2 is the next one A would use (0 IKE_SA_INIT, 1 IKE_AUTH).
-    const req = ours.seal({ spiI, spiR, exchange: EXCHANGE.INFORMATIONAL, response: false, initiator: true, messageId: 2 }, [
-      { kind: 'UNKNOWN', type: 200, critical: true, data: Uint8Array.of(1) },
-    ]);
+    const req = ours.seal(
+      { spiI, spiR, exchange: EXCHANGE.INFORMATIONAL, response: false, initiator: true, messageId: 2 },
+      [{ kind: 'UNKNOWN', type: 200, critical: true, data: Uint8Array.of(1) }],
+    );
     let answer: Uint8Array | undefined;
     const sock = await lab.net.transport('a', [A]).bind({ ip: A, port: 4600 });
     sock.messages.subscribe((d) => {
@@ -105,9 +142,15 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
     const m = decodeMessage(reply);
     expect(m.response).toBe(true);
     const inner = theirs.open(reply, m);
-    expect(inner).toEqual([{ kind: 'N', protocol: 0, spi: new Uint8Array(0), notify: 1, data: Uint8Array.of(200) }]);
+    expect(inner).toEqual([
+      { kind: 'N', protocol: 0, spi: new Uint8Array(0), notify: 1, data: Uint8Array.of(200) },
+    ]);
     expect(b.ike.listSas()).toHaveLength(1);
-    expect(b.of('ike.exchange').at(-1)).toMatchObject({ exchange: 'INFORMATIONAL', initiator: false, ok: false });
+    expect(b.of('ike.exchange').at(-1)).toMatchObject({
+      exchange: 'INFORMATIONAL',
+      initiator: false,
+      ok: false,
+    });
     sock.close();
   });
 
@@ -118,25 +161,61 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
     const sock = await lab.net.transport('x', [X]).bind({ ip: X, port: 500 });
     const answers: Uint8Array[] = [];
     sock.messages.subscribe((d) => answers.push(d.data));
-    const base = { spiI: 5n, spiR: 0n, exchange: EXCHANGE.IKE_SA_INIT, response: false, initiator: true, messageId: 0 };
+    const base = {
+      spiI: 5n,
+      spiR: 0n,
+      exchange: EXCHANGE.IKE_SA_INIT,
+      response: false,
+      initiator: true,
+      messageId: 0,
+    };
     // No KE: INVALID_SYNTAX.
     sock.send(
       { ip: B, port: 500 },
-      encodeMessage({ ...base, payloads: [{ kind: 'SA', proposals: toProposals(parseProposals(['aes128-sha256-modp2048'], 'ike'), new Uint8Array(0)) }, { kind: 'NONCE', data: new Uint8Array(32) }] }),
+      encodeMessage({
+        ...base,
+        payloads: [
+          {
+            kind: 'SA',
+            proposals: toProposals(parseProposals(['aes128-sha256-modp2048'], 'ike'), new Uint8Array(0)),
+          },
+          { kind: 'NONCE', data: new Uint8Array(32) },
+        ],
+      }),
     );
     // An unknown SA: INVALID_IKE_SPI, unprotected, with the SPIs and Message ID copied.
-    sock.send({ ip: B, port: 500 }, encodeMessage({ ...base, spiR: 99n, exchange: EXCHANGE.INFORMATIONAL, messageId: 4, payloads: [{ kind: 'SK', firstPayload: 0, data: new Uint8Array(40) }] }));
+    sock.send(
+      { ip: B, port: 500 },
+      encodeMessage({
+        ...base,
+        spiR: 99n,
+        exchange: EXCHANGE.INFORMATIONAL,
+        messageId: 4,
+        payloads: [{ kind: 'SK', firstPayload: 0, data: new Uint8Array(40) }],
+      }),
+    );
     // A response for an unknown SA: silence.
-    sock.send({ ip: B, port: 500 }, encodeMessage({ ...base, spiR: 99n, exchange: EXCHANGE.INFORMATIONAL, response: true, payloads: [] }));
+    sock.send(
+      { ip: B, port: 500 },
+      encodeMessage({ ...base, spiR: 99n, exchange: EXCHANGE.INFORMATIONAL, response: true, payloads: [] }),
+    );
     // A critical unknown payload in IKE_SA_INIT: UNSUPPORTED_CRITICAL_PAYLOAD.
-    sock.send({ ip: B, port: 500 }, encodeMessage({ ...base, payloads: [{ kind: 'UNKNOWN', type: 222, critical: true, data: new Uint8Array(0) }] }));
+    sock.send(
+      { ip: B, port: 500 },
+      encodeMessage({
+        ...base,
+        payloads: [{ kind: 'UNKNOWN', type: 222, critical: true, data: new Uint8Array(0) }],
+      }),
+    );
     // A higher major version.
     const v3 = encodeMessage({ ...base, payloads: [] });
     v3[17] = 0x30;
     sock.send({ ip: B, port: 500 }, v3);
     await lab.advance(50);
     const decoded = answers.map((x) => decodeMessage(x));
-    expect(decoded.map((m) => [m.exchange, m.messageId, m.payloads[0]?.kind === 'N' ? m.payloads[0].notify : -1])).toEqual([
+    expect(
+      decoded.map((m) => [m.exchange, m.messageId, m.payloads[0]?.kind === 'N' ? m.payloads[0].notify : -1]),
+    ).toEqual([
       [EXCHANGE.IKE_SA_INIT, 0, 7],
       [EXCHANGE.INFORMATIONAL, 4, 4],
       [EXCHANGE.IKE_SA_INIT, 0, 1],
@@ -162,7 +241,9 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
 
   it('refuses a responder that proves the wrong PSK, telling it in an INFORMATIONAL', async () => {
     lab = new Lab();
-    const { a, b } = await pair(lab, { peerB: { auth: { psk: 'wrong' }, remoteAuth: { psk: 'correct horse battery staple' } } });
+    const { a, b } = await pair(lab, {
+      peerB: { auth: { psk: 'wrong' }, remoteAuth: { psk: 'correct horse battery staple' } },
+    });
     await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'ECANCELED' });
     await lab.advance(1000);
     expect(a.ike.listSas()).toEqual([]);

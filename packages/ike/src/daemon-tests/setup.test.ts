@@ -42,8 +42,16 @@ describe('IKE_SA_INIT + IKE_AUTH with a PSK between two daemons', () => {
   ])('establishes %s with ESP %s, keys agreeing and traffic flowing', async (ike, esp) => {
     lab = new Lab();
     const p = peers([ike], [esp]);
-    const a = await lab.add({ name: 'a', addresses: [A, '2001:db8:a::1'], config: { listen: [A], peers: [p.a], rekeyJitter: 0 } });
-    const b = await lab.add({ name: 'b', addresses: [B, '2001:db8:b::1'], config: { listen: [B], peers: [p.b], rekeyJitter: 0 } });
+    const a = await lab.add({
+      name: 'a',
+      addresses: [A, '2001:db8:a::1'],
+      config: { listen: [A], peers: [p.a], rekeyJitter: 0 },
+    });
+    const b = await lab.add({
+      name: 'b',
+      addresses: [B, '2001:db8:b::1'],
+      config: { listen: [B], peers: [p.b], rekeyJitter: 0 },
+    });
     const result = await lab.run(a.ike.initiate('b'));
     expect(result.failures).toEqual([]);
     expect(result.ike.state).toBe('established');
@@ -78,15 +86,49 @@ describe('IKE_SA_INIT + IKE_AUTH with a PSK between two daemons', () => {
     ]);
 
     // The kernels' ESP paths agree: a packet protected by A is accepted by B.
-    const tunnel = (src: string, dst: string, reqid: number, dir: 'in' | 'out', from: string, to: string) => ({
-      id: { selector: { src: { addr: src, len: 48 }, dst: { addr: dst, len: 48 }, proto: 255, srcPort: 0, dstPort: 0 }, dir },
-      data: { action: 'protect' as const, priority: 10, templates: [{ proto: 'esp' as const, mode: 'tunnel' as const, level: 'require' as const, reqid, src: from, dst: to }] },
+    const tunnel = (
+      src: string,
+      dst: string,
+      reqid: number,
+      dir: 'in' | 'out',
+      from: string,
+      to: string,
+    ) => ({
+      id: {
+        selector: {
+          src: { addr: src, len: 48 },
+          dst: { addr: dst, len: 48 },
+          proto: 255,
+          srcPort: 0,
+          dstPort: 0,
+        },
+        dir,
+      },
+      data: {
+        action: 'protect' as const,
+        priority: 10,
+        templates: [
+          {
+            proto: 'esp' as const,
+            mode: 'tunnel' as const,
+            level: 'require' as const,
+            reqid,
+            src: from,
+            dst: to,
+          },
+        ],
+      },
     });
     const pa = tunnel('2001:db8:a::', '2001:db8:b::', 7, 'out', A, B);
     const pb = tunnel('2001:db8:a::', '2001:db8:b::', 9, 'in', A, B);
     await a.kernel.addPolicy(pa.id, pa.data);
     await b.kernel.addPolicy(pb.id, pb.data);
-    const out = a.pfkey.datapath.output({ src: '2001:db8:a::1', dst: '2001:db8:b::1', proto: 17, payload: Uint8Array.of(0, 1, 0, 2, 0, 12, 0, 0, 104, 105, 33, 10) });
+    const out = a.pfkey.datapath.output({
+      src: '2001:db8:a::1',
+      dst: '2001:db8:b::1',
+      proto: 17,
+      payload: Uint8Array.of(0, 1, 0, 2, 0, 12, 0, 0, 104, 105, 33, 10),
+    });
     expect(out.kind).toBe('send');
     const got = b.pfkey.datapath.input((out as { bytes: Uint8Array }).bytes);
     expect(got.kind).toBe('deliver');

@@ -10,7 +10,14 @@ import type { ChildSa, ChildSpec } from '../child-sa.js';
 import type { ResolvedChild, ResolvedPeer } from '../config.js';
 import { PROTOCOL } from '../constants.js';
 import { deriveChildKeys } from '../crypto/keymat.js';
-import { acceptChosenProposal, preferredDh, type Suite, selectProposal, toProposals, withoutDh } from '../crypto/proposals.js';
+import {
+  acceptChosenProposal,
+  preferredDh,
+  type Suite,
+  selectProposal,
+  toProposals,
+  withoutDh,
+} from '../crypto/proposals.js';
 import { findNotify, first, type IkeEngine, notify } from '../engine.js';
 import { IkeError } from '../errors.js';
 import type { IkeSa } from '../ike-sa.js';
@@ -73,9 +80,13 @@ export async function prepareChildRequest(
   const localTs = opts.rekeyOf
     ? opts.rekeyOf.localTs
     : spec.localTs.map((s) =>
-        'dynamic' in s && opts.wildcardLocal ? anyRange(sa.local.ip.includes(':') ? 6 : 4, s.proto, s.startPort, s.endPort) : resolveSpec(s, localDynamic(sa)),
+        'dynamic' in s && opts.wildcardLocal
+          ? anyRange(sa.local.ip.includes(':') ? 6 : 4, s.proto, s.startPort, s.endPort)
+          : resolveSpec(s, localDynamic(sa)),
       );
-  const remoteTs = opts.rekeyOf ? opts.rekeyOf.remoteTs : spec.remoteTs.map((s) => resolveSpec(s, sa.remote.ip));
+  const remoteTs = opts.rekeyOf
+    ? opts.rekeyOf.remoteTs
+    : spec.remoteTs.map((s) => resolveSpec(s, sa.remote.ip));
   const reqid = opts.rekeyOf?.reqid ?? spec.reqid ?? engine.allocateReqid();
   const reqidIn = opts.rekeyOf?.reqidIn ?? spec.reqidIn ?? reqid;
   const ep = engine.childEndpoints(sa, spec.mode, localTs, remoteTs);
@@ -134,7 +145,8 @@ export async function completeChildRequest(
   const saPayload = first(payloads, 'SA');
   const tsi = first(payloads, 'TSi');
   const tsr = first(payloads, 'TSr');
-  if (!saPayload || !tsi || !tsr) throw new IkeError('INVALID_SYNTAX', 'CHILD_SA response without SA, TSi and TSr');
+  if (!saPayload || !tsi || !tsr)
+    throw new IkeError('INVALID_SYNTAX', 'CHILD_SA response without SA, TSi and TSr');
   const suite = acceptChosenProposal(req.proposals, saPayload.proposals);
   const chosen = saPayload.proposals[0]!;
   if (chosen.spi.length !== 4) throw new IkeError('INVALID_SYNTAX', `ESP SPI of ${chosen.spi.length} bytes`);
@@ -206,8 +218,14 @@ function chooseChild(
 ): ChildChoice | undefined {
   for (const c of peer.children) {
     if (c.mode !== mode) continue;
-    const remote = narrow(offeredRemote, c.remoteTs.map((s) => resolveSpec(s, remoteDynamic)));
-    const local = narrow(offeredLocal, c.localTs.map((s) => resolveSpec(s, sa.local.ip)));
+    const remote = narrow(
+      offeredRemote,
+      c.remoteTs.map((s) => resolveSpec(s, remoteDynamic)),
+    );
+    const local = narrow(
+      offeredLocal,
+      c.localTs.map((s) => resolveSpec(s, sa.local.ip)),
+    );
     if (remote.length === 0 || local.length === 0) continue;
     const spec = specFromConfig(c);
     const reqid = c.reqid ?? engine.allocateReqid();
@@ -286,7 +304,7 @@ export async function answerChildRequest(
     opts.pfsAllowed ? choice.spec.esp : withoutDh(choice.spec.esp),
     ke ? { preferDh: ke.group } : {},
   );
-  if (!picked || picked.proposal.spi.length !== 4) return { error: notify('NO_PROPOSAL_CHOSEN') };
+  if (picked?.proposal.spi.length !== 4) return { error: notify('NO_PROPOSAL_CHOSEN') };
   const suite: Suite = picked.suite;
   let gir: Uint8Array | undefined;
   let keResponse: Payload | undefined;
@@ -298,7 +316,12 @@ export async function answerChildRequest(
     keResponse = { kind: 'KE', group: suite.dh, data: mine.publicKey };
   }
   const ep = engine.childEndpoints(sa, choice.spec.mode, choice.local, choice.remote);
-  const spiIn = await engine.kernel.getSpi({ src: ep.remote, dst: ep.local, proto: 'esp', reqid: choice.reqidIn });
+  const spiIn = await engine.kernel.getSpi({
+    src: ep.remote,
+    dst: ep.local,
+    proto: 'esp',
+    reqid: choice.reqidIn,
+  });
   const keys = deriveChildKeys(engine.crypto, sa.prfAlgorithm, sa.keys!.skD, suite, ni, nr, gir);
   const child = await engine.installChild(sa, {
     spec: choice.spec,
@@ -325,4 +348,3 @@ export async function answerChildRequest(
     notifies: mode === 'transport' ? [notify('USE_TRANSPORT_MODE')] : [],
   };
 }
-

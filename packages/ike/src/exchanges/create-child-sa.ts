@@ -9,7 +9,13 @@ import { bytesToU32, bytesToU64, compareBytes, u16ToBytes, u32ToBytes, u64ToByte
 import type { ChildSa, ChildSpec, RekeyRecord } from '../child-sa.js';
 import { EXCHANGE, notifyName, PROTOCOL } from '../constants.js';
 import { deriveIkeKeys, rekeySkeyseed } from '../crypto/keymat.js';
-import { acceptChosenProposal, allDh, preferredDh, selectProposal, toProposals } from '../crypto/proposals.js';
+import {
+  acceptChosenProposal,
+  allDh,
+  preferredDh,
+  selectProposal,
+  toProposals,
+} from '../crypto/proposals.js';
 import { errorNotify, findNotify, first, type IkeEngine, notify, type Reply } from '../engine.js';
 import { IkeError } from '../errors.js';
 import { IkeSa } from '../ike-sa.js';
@@ -80,7 +86,11 @@ export class CreateChildTask implements ExchangeTask {
       sa,
       new CreateChildTask(this.engine, this.spec, {
         ...(this.rekeyOf ? { rekeyOf: this.rekeyOf } : {}),
-        ...(dhGroup !== undefined ? { dhGroup } : this.dhGroup !== undefined ? { dhGroup: this.dhGroup } : {}),
+        ...(dhGroup !== undefined
+          ? { dhGroup }
+          : this.dhGroup !== undefined
+            ? { dhGroup: this.dhGroup }
+            : {}),
         attempt: this.attempt + 1,
         done: this.done,
       }),
@@ -91,7 +101,12 @@ export class CreateChildTask implements ExchangeTask {
   async build(sa: IkeSa): Promise<Payload[] | undefined> {
     const old = this.rekeyOf;
     if (sa.state !== 'established' || (old && old.state !== 'installed')) {
-      this.done({ error: new IkeError('ECANCELED', old ? `CHILD_SA ${old.name} is no longer there to rekey` : 'IKE SA not established') });
+      this.done({
+        error: new IkeError(
+          'ECANCELED',
+          old ? `CHILD_SA ${old.name} is no longer there to rekey` : 'IKE SA not established',
+        ),
+      });
       return undefined;
     }
     if (old) old.state = 'rekeying';
@@ -101,7 +116,10 @@ export class CreateChildTask implements ExchangeTask {
       ...(this.dhGroup !== undefined ? { dhGroup: this.dhGroup } : {}),
     });
     const payloads: Payload[] = [];
-    if (old) payloads.push(notify('REKEY_SA', new Uint8Array(0), { protocol: PROTOCOL.ESP, spi: u32ToBytes(old.spiIn) }));
+    if (old)
+      payloads.push(
+        notify('REKEY_SA', new Uint8Array(0), { protocol: PROTOCOL.ESP, spi: u32ToBytes(old.spiIn) }),
+      );
     payloads.push(...childRequestPayloads(this.req, this.ni));
     return payloads;
   }
@@ -191,7 +209,15 @@ export function resolveChildCollision(e: IkeEngine, sa: IkeSa, old: ChildSa): vo
 
 /** A new IKE SA that takes over from `old` (same peer, identities, addresses, MOBIKE state). */
 function successor(e: IkeEngine, old: IkeSa, initiator: boolean, spiI: bigint, spiR: bigint): IkeSa {
-  const sa = new IkeSa({ crypto: e.crypto, initiator, spiI, spiR, local: old.local, remote: old.remote, now: e.clock.now() });
+  const sa = new IkeSa({
+    crypto: e.crypto,
+    initiator,
+    spiI,
+    spiR,
+    local: old.local,
+    remote: old.remote,
+    now: e.clock.now(),
+  });
   sa.peer = old.peer;
   sa.candidates = old.candidates;
   sa.natT = old.natT;
@@ -250,7 +276,11 @@ export class RekeyIkeTask implements ExchangeTask {
 
   constructor(
     engine: IkeEngine,
-    opts: { group?: number; attempt?: number; done?: (outcome: { sa: IkeSa } | { error: IkeError }) => void } = {},
+    opts: {
+      group?: number;
+      attempt?: number;
+      done?: (outcome: { sa: IkeSa } | { error: IkeError }) => void;
+    } = {},
   ) {
     this.engine = engine;
     this.group = opts.group;
@@ -280,7 +310,11 @@ export class RekeyIkeTask implements ExchangeTask {
   private again(sa: IkeSa, group?: number): void {
     this.engine.enqueue(
       sa,
-      new RekeyIkeTask(this.engine, { ...(group !== undefined ? { group } : {}), attempt: this.attempt + 1, done: this.done }),
+      new RekeyIkeTask(this.engine, {
+        ...(group !== undefined ? { group } : {}),
+        attempt: this.attempt + 1,
+        done: this.done,
+      }),
       true,
     );
   }
@@ -291,12 +325,19 @@ export class RekeyIkeTask implements ExchangeTask {
     if (err && !first(payloads, 'SA')) {
       sa.rekeyingIke = false;
       const name = notifyName(err.notify);
-      if (name === 'INVALID_KE_PAYLOAD' && this.attempt < MAX_ATTEMPTS && allDh(sa.peer!.ike).has(u16(err.data))) {
+      if (
+        name === 'INVALID_KE_PAYLOAD' &&
+        this.attempt < MAX_ATTEMPTS &&
+        allDh(sa.peer!.ike).has(u16(err.data))
+      ) {
         this.again(sa, u16(err.data));
         return undefined;
       }
       if (name === 'TEMPORARY_FAILURE' && this.attempt < MAX_ATTEMPTS) {
-        sa.setTimer('retry-ike-rekey', e.clock.setTimeout(() => this.again(sa), TEMPORARY_FAILURE_RETRY_MS));
+        sa.setTimer(
+          'retry-ike-rekey',
+          e.clock.setTimeout(() => this.again(sa), TEMPORARY_FAILURE_RETRY_MS),
+        );
         return undefined;
       }
       throw new IkeError(name as never, `IKE SA rekey refused: ${name}`);
@@ -320,7 +361,10 @@ export class RekeyIkeTask implements ExchangeTask {
     next.ni = this.ni;
     next.nr = nonce.data;
     const seed = rekeySkeyseed(e.crypto, sa.prfAlgorithm, sa.keys!.skD, gir, this.ni, nonce.data);
-    next.setKeys(suite, deriveIkeKeys(e.crypto, suite, seed, this.ni, nonce.data, this.spi, spiR, sa.prfAlgorithm));
+    next.setKeys(
+      suite,
+      deriveIkeKeys(e.crypto, suite, seed, this.ni, nonce.data, this.spi, spiR, sa.prfAlgorithm),
+    );
     e.register(next);
     sa.myRekey = { replacement: next, nonces: [this.ni, nonce.data] };
     if (sa.peerRekey) resolveIkeCollision(e, sa);
@@ -336,9 +380,15 @@ export class RekeyIkeTask implements ExchangeTask {
 }
 
 /** Responder side of an IKE SA rekey. */
-async function answerIkeRekey(e: IkeEngine, sa: IkeSa, payloads: readonly Payload[], ni: Uint8Array): Promise<Reply> {
+async function answerIkeRekey(
+  e: IkeEngine,
+  sa: IkeSa,
+  payloads: readonly Payload[],
+  ni: Uint8Array,
+): Promise<Reply> {
   // A CHILD_SA exchange of ours in flight makes this a collision of another kind: ask to retry.
-  if (sa.pending && sa.pending.task instanceof CreateChildTask) return { payloads: [notify('TEMPORARY_FAILURE')], ok: false };
+  if (sa.pending && sa.pending.task instanceof CreateChildTask)
+    return { payloads: [notify('TEMPORARY_FAILURE')], ok: false };
   const saPayload = first(payloads, 'SA')!;
   const ke = first(payloads, 'KE');
   if (!ke) throw new IkeError('INVALID_SYNTAX', 'IKE rekey without KE');
@@ -347,8 +397,9 @@ async function answerIkeRekey(e: IkeEngine, sa: IkeSa, payloads: readonly Payloa
     sa.peer!.ike,
     { preferDh: ke.group },
   );
-  if (!picked || picked.proposal.spi.length !== 8) return { payloads: [notify('NO_PROPOSAL_CHOSEN')], ok: false };
-  if (ke.group !== picked.suite.dh) return { payloads: [notify('INVALID_KE_PAYLOAD', u16ToBytes(picked.suite.dh!))], ok: false };
+  if (picked?.proposal.spi.length !== 8) return { payloads: [notify('NO_PROPOSAL_CHOSEN')], ok: false };
+  if (ke.group !== picked.suite.dh)
+    return { payloads: [notify('INVALID_KE_PAYLOAD', u16ToBytes(picked.suite.dh!))], ok: false };
   const dh = e.crypto.dh(picked.suite.dh);
   const gir = computeSecret(dh, ke.data);
   const nr = e.crypto.randomBytes(e.cfg.nonceLength);
@@ -358,7 +409,10 @@ async function answerIkeRekey(e: IkeEngine, sa: IkeSa, payloads: readonly Payloa
   next.ni = ni;
   next.nr = nr;
   const seed = rekeySkeyseed(e.crypto, sa.prfAlgorithm, sa.keys!.skD, gir, ni, nr);
-  next.setKeys(picked.suite, deriveIkeKeys(e.crypto, picked.suite, seed, ni, nr, spiI, spiR, sa.prfAlgorithm));
+  next.setKeys(
+    picked.suite,
+    deriveIkeKeys(e.crypto, picked.suite, seed, ni, nr, spiI, spiR, sa.prfAlgorithm),
+  );
   e.register(next);
   const record: RekeyRecord<IkeSa> = { replacement: next, nonces: [ni, nr] };
   sa.peerRekey = record;
@@ -386,15 +440,24 @@ export async function respondCreateChild(
   if (!saPayload || !nonce || nonce.data.length < 16 || nonce.data.length > 256) {
     throw new IkeError('INVALID_SYNTAX', 'CREATE_CHILD_SA without SA and a valid Nonce');
   }
-  if (saPayload.proposals.some((p) => p.protocol === PROTOCOL.IKE)) return answerIkeRekey(e, sa, payloads, nonce.data);
+  if (saPayload.proposals.some((p) => p.protocol === PROTOCOL.IKE))
+    return answerIkeRekey(e, sa, payloads, nonce.data);
   // RFC 7296 section 2.25.2: while our IKE SA rekey is in flight, CHILD_SA work waits.
   if (sa.rekeyingIke) return { payloads: [notify('TEMPORARY_FAILURE')], ok: false };
   const rekey = findNotify(payloads, 'REKEY_SA');
   let rekeyOf: ChildSa | undefined;
   if (rekey) {
     const spi = rekey.spi.length === 4 ? bytesToU32(rekey.spi) : -1;
-    rekeyOf = sa.children.find((c) => c.spiOut === spi && (c.state === 'installed' || c.state === 'rekeying'));
-    if (!rekeyOf) return { payloads: [notify('CHILD_SA_NOT_FOUND', new Uint8Array(0), { protocol: PROTOCOL.ESP, spi: rekey.spi })], ok: false };
+    rekeyOf = sa.children.find(
+      (c) => c.spiOut === spi && (c.state === 'installed' || c.state === 'rekeying'),
+    );
+    if (!rekeyOf)
+      return {
+        payloads: [
+          notify('CHILD_SA_NOT_FOUND', new Uint8Array(0), { protocol: PROTOCOL.ESP, spi: rekey.spi }),
+        ],
+        ok: false,
+      };
   }
   const nr = e.crypto.randomBytes(e.cfg.nonceLength);
   const answer = await answerChildRequest(e, sa, payloads, nonce.data, nr, {

@@ -53,7 +53,11 @@ export class AuthTask implements ExchangeTask {
   private readonly done: (sa: IkeSa, first: FirstChildResult) => void;
   private req: ChildRequest | undefined;
 
-  constructor(engine: IkeEngine, spec: ChildSpec | undefined, done: (sa: IkeSa, first: FirstChildResult) => void) {
+  constructor(
+    engine: IkeEngine,
+    spec: ChildSpec | undefined,
+    done: (sa: IkeSa, first: FirstChildResult) => void,
+  ) {
     this.engine = engine;
     this.spec = spec;
     this.done = done;
@@ -67,15 +71,28 @@ export class AuthTask implements ExchangeTask {
     const octets = signedOctets((k, d) => sa.prf(k, d), sa.initRequest, sa.nr, sa.keys!.skPi, sa.localId);
     const payloads: Payload[] = [idPayload('IDi', sa.localId)];
     for (const c of auth.certificates?.() ?? []) payloads.push(c);
-    const others = [...e.sas.values()].filter((o) => o !== sa && o.state !== 'dead' && o.peer === peer && o.remote.ip === sa.remote.ip);
+    const others = [...e.sas.values()].filter(
+      (o) => o !== sa && o.state !== 'dead' && o.peer === peer && o.remote.ip === sa.remote.ip,
+    );
     if (peer.config.initialContact !== false && others.length === 0) payloads.push(notify('INITIAL_CONTACT'));
     const remoteId = peer.config.remoteId;
-    if (remoteId !== undefined && remoteId !== '%any') payloads.push(idPayload('IDr', parseIdentity(remoteId)));
+    if (remoteId !== undefined && remoteId !== '%any')
+      payloads.push(idPayload('IDr', parseIdentity(remoteId)));
     payloads.push({ kind: 'AUTH', method: auth.method, data: await auth.sign(octets) });
-    if (peer.homeAddress) payloads.push(homeAddressRequest(peer.homeAddress.address !== false, peer.homeAddress.prefix !== false, peer.homeAddress.proposed));
+    if (peer.homeAddress)
+      payloads.push(
+        homeAddressRequest(
+          peer.homeAddress.address !== false,
+          peer.homeAddress.prefix !== false,
+          peer.homeAddress.proposed,
+        ),
+      );
     if (this.spec) {
       if (this.req) await abandonChildRequest(e, this.req);
-      this.req = await prepareChildRequest(e, sa, this.spec, { wildcardLocal: peer.homeAddress !== undefined, pfs: false });
+      this.req = await prepareChildRequest(e, sa, this.spec, {
+        wildcardLocal: peer.homeAddress !== undefined,
+        pfs: false,
+      });
       payloads.push(...childRequestPayloads(this.req));
     }
     if (peer.mobike) payloads.push(notify('MOBIKE_SUPPORTED'), ...addressListNotifies([]));
@@ -109,7 +126,8 @@ export class AuthTask implements ExchangeTask {
     }
     sa.remoteId = { idType: idr.idType, data: idr.data };
     const cp = first(payloads, 'CP');
-    if (cp && cp.cfgType === CFG_TYPE.CFG_REPLY) sa.assignedHome = readHomeAddressReply(cp, findNotify(payloads, 'USE_ASSIGNED_HoA') !== undefined);
+    if (cp && cp.cfgType === CFG_TYPE.CFG_REPLY)
+      sa.assignedHome = readHomeAddressReply(cp, findNotify(payloads, 'USE_ASSIGNED_HoA') !== undefined);
     if (peer.mobike && findNotify(payloads, 'MOBIKE_SUPPORTED')) {
       sa.mobike = true;
       sa.peerAdditionalAddresses = readAddressList(payloads) ?? [];
@@ -130,7 +148,12 @@ export class AuthTask implements ExchangeTask {
         }
       } else {
         await abandonChildRequest(e, req);
-        result = { error: new IkeError(err ? (notifyName(err.notify) as never) : 'NO_PROPOSAL_CHOSEN', 'first CHILD_SA refused') };
+        result = {
+          error: new IkeError(
+            err ? (notifyName(err.notify) as never) : 'NO_PROPOSAL_CHOSEN',
+            'first CHILD_SA refused',
+          ),
+        };
       }
     }
     this.done(sa, result);
@@ -194,7 +217,11 @@ function readHomeAddressReply(cp: CpPayload, useAssigned: boolean): NonNullable<
  * INTERNAL_IP4_ADDRESS for an IPv4 pool) and the home prefix (MIP6_HOME_PREFIX), recording the
  * identity's home address and announcing it on the bus.
  */
-function answerHomeAddress(e: IkeEngine, sa: IkeSa, cp: CpPayload): { payloads: Payload[]; failed?: Payload } {
+function answerHomeAddress(
+  e: IkeEngine,
+  sa: IkeSa,
+  cp: CpPayload,
+): { payloads: Payload[]; failed?: Payload } {
   const pool = sa.peer?.pool;
   if (!pool) return { payloads: [] };
   const wants = (t: number) => cp.attributes.find((a) => a.type === t);
@@ -215,11 +242,19 @@ function answerHomeAddress(e: IkeEngine, sa: IkeSa, cp: CpPayload): { payloads: 
   }
   const { hoa, prefixLen } = assigned.assignment;
   const attributes: CfgAttribute[] = [];
-  if (v6 && a6) attributes.push({ type: CFG_ATTR.INTERNAL_IP6_ADDRESS, value: concat(ipToBytes(hoa), Uint8Array.of(prefixLen)) });
+  if (v6 && a6)
+    attributes.push({
+      type: CFG_ATTR.INTERNAL_IP6_ADDRESS,
+      value: concat(ipToBytes(hoa), Uint8Array.of(prefixLen)),
+    });
   if (v6 && prefix) {
     attributes.push({
       type: CFG_ATTR.MIP6_HOME_PREFIX,
-      value: concat(u32ToBytes(pool.prefixLifetime), ipToBytes(pool.prefix.addr), Uint8Array.of(pool.prefix.len)),
+      value: concat(
+        u32ToBytes(pool.prefixLifetime),
+        ipToBytes(pool.prefix.addr),
+        Uint8Array.of(pool.prefix.len),
+      ),
     });
   }
   if (!v6) attributes.push({ type: CFG_ATTR.INTERNAL_IP4_ADDRESS, value: ipToBytes(hoa) });
@@ -231,8 +266,15 @@ function answerHomeAddress(e: IkeEngine, sa: IkeSa, cp: CpPayload): { payloads: 
 }
 
 /** Responder side of IKE_AUTH. */
-export async function respondAuth(e: IkeEngine, sa: IkeSa, payloads: readonly Payload[], d: Datagram, local: Endpoint): Promise<Reply> {
-  if (sa.state !== 'authenticating' || sa.initiator) throw new IkeError('INVALID_SYNTAX', 'IKE_AUTH on an authenticated IKE SA');
+export async function respondAuth(
+  e: IkeEngine,
+  sa: IkeSa,
+  payloads: readonly Payload[],
+  d: Datagram,
+  local: Endpoint,
+): Promise<Reply> {
+  if (sa.state !== 'authenticating' || sa.initiator)
+    throw new IkeError('INVALID_SYNTAX', 'IKE_AUTH on an authenticated IKE SA');
   // The initiator may have moved to port 4500 after IKE_SA_INIT (RFC 7296 section 2.23).
   sa.local = local;
   sa.remote = d.src;
@@ -248,7 +290,9 @@ export async function respondAuth(e: IkeEngine, sa: IkeSa, payloads: readonly Pa
   if (!auth) return fail();
   const wanted = first(payloads, 'IDr');
   const peer = sa.candidates.find(
-    (c) => identityMatches(c.config.remoteId, idi) && (!wanted || identityMatches(c.config.localId ?? local.ip, wanted)),
+    (c) =>
+      identityMatches(c.config.remoteId, idi) &&
+      (!wanted || identityMatches(c.config.localId ?? local.ip, wanted)),
   );
   if (!peer) return fail();
   sa.peer = peer;
@@ -264,7 +308,13 @@ export async function respondAuth(e: IkeEngine, sa: IkeSa, payloads: readonly Pa
   if (findNotify(payloads, 'INITIAL_CONTACT')) {
     const who = formatIdentity(sa.remoteId);
     for (const other of [...e.sas.values()]) {
-      if (other !== sa && other.state !== 'dead' && other.peer === peer && other.remoteId && formatIdentity(other.remoteId) === who) {
+      if (
+        other !== sa &&
+        other.state !== 'dead' &&
+        other.peer === peer &&
+        other.remoteId &&
+        formatIdentity(other.remoteId) === who
+      ) {
         await other.serial(() => e.destroy(other, 'initial contact'));
       }
     }
@@ -275,7 +325,9 @@ export async function respondAuth(e: IkeEngine, sa: IkeSa, payloads: readonly Pa
   reply.push({
     kind: 'AUTH',
     method: mine.method,
-    data: await mine.sign(signedOctets((k, x) => sa.prf(k, x), sa.initResponse, sa.ni, sa.keys!.skPr, sa.localId)),
+    data: await mine.sign(
+      signedOctets((k, x) => sa.prf(k, x), sa.initResponse, sa.ni, sa.keys!.skPr, sa.localId),
+    ),
   });
   const cp = first(payloads, 'CP');
   let childError: Payload | undefined;
@@ -291,7 +343,10 @@ export async function respondAuth(e: IkeEngine, sa: IkeSa, payloads: readonly Pa
   e.established(sa);
   if (first(payloads, 'SA') && !childError) {
     try {
-      const a = await answerChildRequest(e, sa, payloads, sa.ni, sa.nr, { pfsAllowed: false, remoteDynamic: sa.peerHome ?? sa.remote.ip });
+      const a = await answerChildRequest(e, sa, payloads, sa.ni, sa.nr, {
+        pfsAllowed: false,
+        remoteDynamic: sa.peerHome ?? sa.remote.ip,
+      });
       if (a.error) childError = a.error;
       else reply.push(a.sa!, ...a.ts!, ...a.notifies!);
     } catch (x) {

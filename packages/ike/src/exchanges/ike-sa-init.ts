@@ -38,7 +38,8 @@ function peerNattPort(engine: IkeEngine, peer: ResolvedPeer | undefined, remote:
 export function floatToNatt(engine: IkeEngine, sa: IkeSa): void {
   sa.natT = true;
   if (sa.local.port !== engine.cfg.nattPort) sa.local = { ip: sa.local.ip, port: engine.cfg.nattPort };
-  if (sa.remote.port === engine.cfg.port) sa.remote = { ip: sa.remote.ip, port: peerNattPort(engine, sa.peer, sa.remote) };
+  if (sa.remote.port === engine.cfg.port)
+    sa.remote = { ip: sa.remote.ip, port: peerNattPort(engine, sa.peer, sa.remote) };
 }
 
 export class InitTask implements ExchangeTask {
@@ -71,7 +72,10 @@ export class InitTask implements ExchangeTask {
       { kind: 'KE', group: sa.dh.group, data: sa.dh.publicKey },
       { kind: 'NONCE', data: sa.ni },
       // strongSwan fakes the source hash to force UDP encapsulation; any value that cannot match does.
-      notify('NAT_DETECTION_SOURCE_IP', peer.config.forceEncap ? e.crypto.randomBytes(20) : natHash(e.crypto, sa.spiI, 0n, sa.local)),
+      notify(
+        'NAT_DETECTION_SOURCE_IP',
+        peer.config.forceEncap ? e.crypto.randomBytes(20) : natHash(e.crypto, sa.spiI, 0n, sa.local),
+      ),
       notify('NAT_DETECTION_DESTINATION_IP', natHash(e.crypto, sa.spiI, 0n, sa.remote)),
     );
     return payloads;
@@ -98,19 +102,33 @@ export class InitTask implements ExchangeTask {
       return 'retry';
     }
     const err = errorNotify(payloads);
-    if (err) throw new IkeError(notifyName(err.notify) as never, `IKE_SA_INIT refused: ${notifyName(err.notify)}`);
+    if (err)
+      throw new IkeError(notifyName(err.notify) as never, `IKE_SA_INIT refused: ${notifyName(err.notify)}`);
     const ke = first(payloads, 'KE');
     const nonce = first(payloads, 'NONCE');
-    if (!saPayload || !ke || !nonce) throw new IkeError('INVALID_SYNTAX', 'IKE_SA_INIT response without SA, KE and Nonce');
+    if (!saPayload || !ke || !nonce)
+      throw new IkeError('INVALID_SYNTAX', 'IKE_SA_INIT response without SA, KE and Nonce');
     const suite = acceptChosenProposal(this.offered, saPayload.proposals);
-    if (ke.group !== suite.dh || ke.group !== sa.dh?.group) throw new IkeError('INVALID_SYNTAX', 'KE group differs from the chosen one');
+    if (ke.group !== suite.dh || ke.group !== sa.dh?.group)
+      throw new IkeError('INVALID_SYNTAX', 'KE group differs from the chosen one');
     if (!nonceOk(nonce.data)) throw new IkeError('INVALID_SYNTAX', `nonce of ${nonce.data.length} bytes`);
     const spiR = bytesToU64(raw, 8);
     if (spiR === 0n) throw new IkeError('INVALID_SYNTAX', 'responder SPI is zero');
     const gir = computeSecret(sa.dh, ke.data);
     sa.spiR = spiR;
     sa.nr = nonce.data;
-    sa.setKeys(suite, deriveIkeKeys(e.crypto, suite, skeyseed(e.crypto, suite.prf!, sa.ni, sa.nr, gir), sa.ni, sa.nr, sa.spiI, spiR));
+    sa.setKeys(
+      suite,
+      deriveIkeKeys(
+        e.crypto,
+        suite,
+        skeyseed(e.crypto, suite.prf!, sa.ni, sa.nr, gir),
+        sa.ni,
+        sa.nr,
+        sa.spiI,
+        spiR,
+      ),
+    );
     sa.initResponse = raw.slice();
     sa.nextRequestId = 1;
     const src = allNotifies(payloads, 'NAT_DETECTION_SOURCE_IP').map((n) => n.data);
@@ -133,7 +151,14 @@ export class InitTask implements ExchangeTask {
   }
 }
 
-function plainReply(engine: IkeEngine, msg: IkeMessage, d: Datagram, local: Endpoint, payloads: Payload[], spiR = 0n): Uint8Array {
+function plainReply(
+  engine: IkeEngine,
+  msg: IkeMessage,
+  d: Datagram,
+  local: Endpoint,
+  payloads: Payload[],
+  spiR = 0n,
+): Uint8Array {
   const bytes = encodeMessage({
     spiI: msg.spiI,
     spiR,
@@ -150,22 +175,37 @@ function plainReply(engine: IkeEngine, msg: IkeMessage, d: Datagram, local: Endp
 /** Peer configurations that may answer on this address pair. */
 export function candidatePeers(engine: IkeEngine, local: Endpoint, remote: Endpoint): ResolvedPeer[] {
   return engine.cfg.peers.filter(
-    (p) => (p.config.local === undefined || p.config.local === local.ip) && (p.config.remote === undefined || p.config.remote === remote.ip),
+    (p) =>
+      (p.config.local === undefined || p.config.local === local.ip) &&
+      (p.config.remote === undefined || p.config.remote === remote.ip),
   );
 }
 
 /** Responder side; nothing is kept unless the request is answered with a new SA. */
-export async function respondInit(engine: IkeEngine, msg: IkeMessage, raw: Uint8Array, d: Datagram, local: Endpoint): Promise<void> {
+export async function respondInit(
+  engine: IkeEngine,
+  msg: IkeMessage,
+  raw: Uint8Array,
+  d: Datagram,
+  local: Endpoint,
+): Promise<void> {
   const key = initKey(msg.spiI, d.src);
   const known = engine.responders.get(key);
   if (known) {
-    if (known.state === 'authenticating' && equalBytes(known.initRequest, raw)) engine.sendRaw(local, d.src, known.initResponse);
+    if (known.state === 'authenticating' && equalBytes(known.initRequest, raw))
+      engine.sendRaw(local, d.src, known.initResponse);
     return;
   }
   if (msg.spiR !== 0n || msg.messageId !== 0 || msg.spiI === 0n) return;
   const fail = (name: Parameters<typeof notify>[0], data?: Uint8Array) => {
     plainReply(engine, msg, d, local, [notify(name, data)]);
-    engine.bus.emit({ type: 'ike.exchange', exchange: 'IKE_SA_INIT', initiator: false, messages: 2, ok: false });
+    engine.bus.emit({
+      type: 'ike.exchange',
+      exchange: 'IKE_SA_INIT',
+      initiator: false,
+      messages: 2,
+      ok: false,
+    });
   };
   const saPayload = first(msg.payloads, 'SA');
   const ke = first(msg.payloads, 'KE');
@@ -198,12 +238,31 @@ export async function respondInit(engine: IkeEngine, msg: IkeMessage, raw: Uint8
     return fail('INVALID_SYNTAX');
   }
   const spiR = engine.newSpi();
-  const sa = new IkeSa({ crypto: engine.crypto, initiator: false, spiI: msg.spiI, spiR, local, remote: d.src, now: engine.clock.now() });
+  const sa = new IkeSa({
+    crypto: engine.crypto,
+    initiator: false,
+    spiI: msg.spiI,
+    spiR,
+    local,
+    remote: d.src,
+    now: engine.clock.now(),
+  });
   sa.candidates = candidates.filter((c) => selectProposal([picked.proposal], c.ike) !== undefined);
   sa.ni = nonce.data;
   sa.nr = engine.crypto.randomBytes(engine.cfg.nonceLength);
   sa.dh = dh;
-  sa.setKeys(suite, deriveIkeKeys(engine.crypto, suite, skeyseed(engine.crypto, suite.prf!, sa.ni, sa.nr, gir), sa.ni, sa.nr, sa.spiI, spiR));
+  sa.setKeys(
+    suite,
+    deriveIkeKeys(
+      engine.crypto,
+      suite,
+      skeyseed(engine.crypto, suite.prf!, sa.ni, sa.nr, gir),
+      sa.ni,
+      sa.nr,
+      sa.spiI,
+      spiR,
+    ),
+  );
   const src = allNotifies(msg.payloads, 'NAT_DETECTION_SOURCE_IP').map((n) => n.data);
   const dst = allNotifies(msg.payloads, 'NAT_DETECTION_DESTINATION_IP').map((n) => n.data);
   sa.natRemote = natBehind(engine.crypto, sa.spiI, 0n, d.src, src);
@@ -230,7 +289,8 @@ export async function respondInit(engine: IkeEngine, msg: IkeMessage, raw: Uint8
   sa.setTimer(
     'half-open',
     engine.clock.setTimeout(() => {
-      if (sa.state === 'authenticating') void sa.serial(() => engine.destroy(sa, 'half-open timeout', { silent: true }));
+      if (sa.state === 'authenticating')
+        void sa.serial(() => engine.destroy(sa, 'half-open timeout', { silent: true }));
     }, engine.cfg.halfOpenTimeout),
   );
   engine.bus.emit({ type: 'ike.exchange', exchange: 'IKE_SA_INIT', initiator: false, messages: 2, ok: true });

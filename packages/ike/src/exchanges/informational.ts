@@ -57,7 +57,11 @@ export class DeleteIkeTask implements ExchangeTask {
   private readonly opts: { reason: string; keepChildren?: boolean; silent?: boolean };
   private readonly done: (() => void) | undefined;
 
-  constructor(engine: IkeEngine, opts: { reason: string; keepChildren?: boolean; silent?: boolean }, done?: () => void) {
+  constructor(
+    engine: IkeEngine,
+    opts: { reason: string; keepChildren?: boolean; silent?: boolean },
+    done?: () => void,
+  ) {
     this.engine = engine;
     this.opts = opts;
     this.done = done;
@@ -114,7 +118,13 @@ export async function respondInformational(
   const deletes = payloads.filter((p): p is DeletePayload => p.kind === 'D');
   if (deletes.some((p) => p.protocol === PROTOCOL.IKE)) {
     // The SA ends once our (empty) answer is out; a rekeyed SA's CHILD_SAs live on in its successor.
-    return { payloads: [], after: () => e.destroy(sa, sa.state === 'rekeyed' ? 'rekeyed' : 'deleted by peer', { keepChildren: sa.state === 'rekeyed' }) };
+    return {
+      payloads: [],
+      after: () =>
+        e.destroy(sa, sa.state === 'rekeyed' ? 'rekeyed' : 'deleted by peer', {
+          keepChildren: sa.state === 'rekeyed',
+        }),
+    };
   }
   if (findNotify(payloads, 'AUTHENTICATION_FAILED')) {
     return { payloads: [], after: () => e.destroy(sa, 'peer reported AUTHENTICATION_FAILED') };

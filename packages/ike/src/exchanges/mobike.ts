@@ -21,7 +21,9 @@ export function addressListNotifies(addresses: readonly Ip[]): Payload[] {
   if (addresses.length === 0) return [notify('NO_ADDITIONAL_ADDRESSES')];
   return addresses
     .slice(0, MAX_ADDRESSES)
-    .map((a) => notify(ipFamily(a) === 4 ? 'ADDITIONAL_IP4_ADDRESS' : 'ADDITIONAL_IP6_ADDRESS', ipToBytes(a)));
+    .map((a) =>
+      notify(ipFamily(a) === 4 ? 'ADDITIONAL_IP4_ADDRESS' : 'ADDITIONAL_IP6_ADDRESS', ipToBytes(a)),
+    );
 }
 
 /** The peer's address list, or undefined when the message carries none. */
@@ -86,7 +88,8 @@ export class UpdateAddressesTask implements ExchangeTask {
 
   async handle(sa: IkeSa, payloads: readonly Payload[]): Promise<undefined> {
     const e = this.engine;
-    if (findNotify(payloads, 'UNACCEPTABLE_ADDRESSES')) throw new IkeError('UNACCEPTABLE_ADDRESSES', 'peer refused our new addresses');
+    if (findNotify(payloads, 'UNACCEPTABLE_ADDRESSES'))
+      throw new IkeError('UNACCEPTABLE_ADDRESSES', 'peer refused our new addresses');
     const echo = findNotify(payloads, 'COOKIE2');
     if (!echo || !equalBytes(echo.data, this.cookie2)) {
       // strongSwan closes the IKE SA on a COOKIE2 mismatch: the response is not to our request.
@@ -99,7 +102,13 @@ export class UpdateAddressesTask implements ExchangeTask {
     sa.natRemote = natBehind(e.crypto, sa.spiI, sa.spiR, sa.remote, src);
     await moveChildren(e, sa, this.old);
     e.spd.moveHints(this.old, { local: sa.local.ip, remote: sa.remote.ip });
-    e.bus.emit({ type: 'ike.addresses-updated', ikeSpi: ikeSpiText(sa), local: sa.local, remote: sa.remote, cause: 'mobike' });
+    e.bus.emit({
+      type: 'ike.addresses-updated',
+      ikeSpi: ikeSpiText(sa),
+      local: sa.local,
+      remote: sa.remote,
+      cause: 'mobike',
+    });
     this.done();
     return undefined;
   }
@@ -140,7 +149,8 @@ export async function answerUpdateAddresses(
   d: Datagram,
   local: Endpoint,
 ): Promise<Reply> {
-  if (!sa.mobike || sa.initiator) throw new IkeError('INVALID_SYNTAX', 'UPDATE_SA_ADDRESSES without MOBIKE, or to the original initiator');
+  if (!sa.mobike || sa.initiator)
+    throw new IkeError('INVALID_SYNTAX', 'UPDATE_SA_ADDRESSES without MOBIKE, or to the original initiator');
   const old = { local: sa.local.ip, remote: sa.remote.ip };
   sa.local = local;
   sa.remote = d.src;
@@ -156,6 +166,12 @@ export async function answerUpdateAddresses(
   const reply: Payload[] = natNotifies(e, sa);
   const cookie2 = findNotify(payloads, 'COOKIE2');
   if (cookie2) reply.push(notify('COOKIE2', cookie2.data));
-  e.bus.emit({ type: 'ike.addresses-updated', ikeSpi: ikeSpiText(sa), local: sa.local, remote: sa.remote, cause: 'mobike' });
+  e.bus.emit({
+    type: 'ike.addresses-updated',
+    ikeSpi: ikeSpiText(sa),
+    local: sa.local,
+    remote: sa.remote,
+    cause: 'mobike',
+  });
   return { payloads: reply };
 }

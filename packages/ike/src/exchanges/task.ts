@@ -18,7 +18,12 @@ export interface ExchangeTask {
    * Handles the (decrypted) response. 'retry' sends a rebuilt request with the same Message ID
    * (IKE_SA_INIT after COOKIE or INVALID_KE_PAYLOAD).
    */
-  handle(sa: IkeSa, payloads: readonly Payload[], raw: Uint8Array, dgram: Datagram): Promise<undefined | 'retry'>;
+  handle(
+    sa: IkeSa,
+    payloads: readonly Payload[],
+    raw: Uint8Array,
+    dgram: Datagram,
+  ): Promise<undefined | 'retry'>;
   /** The exchange failed: no response in time, a bad response, or the IKE SA went away. */
   fail(sa: IkeSa, error: IkeError): void;
 }

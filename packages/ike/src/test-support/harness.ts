@@ -3,8 +3,8 @@
  * a crypto provider, a loopback transport and an IKE daemon, all on one virtual clock.
  */
 import {
-  type AddressResolver,
   ADDRESS_RESOLVER,
+  type AddressResolver,
   type BusEvent,
   Host,
   type Ip,
@@ -51,13 +51,26 @@ export class Lab {
       register: (c) => c.register(TRANSPORT, { useValue: this.net.transport(spec.name, spec.addresses) }),
     };
     const resolver: Plugin[] = spec.resolver
-      ? [{ name: 'resolver', provides: [ADDRESS_RESOLVER], requires: [], register: (c) => c.register(ADDRESS_RESOLVER, { useValue: spec.resolver }) }]
+      ? [
+          {
+            name: 'resolver',
+            provides: [ADDRESS_RESOLVER],
+            requires: [],
+            register: (c) => c.register(ADDRESS_RESOLVER, { useValue: spec.resolver }),
+          },
+        ]
       : [];
     const host = new Host(container, {
       name: spec.name,
       role: 'cn',
       clock: this.clock,
-      plugins: [cryptoProvider(), simKernel({ spiSeed: this.hosts.size + 1 }), transport, ...resolver, ikeDaemon(spec.config)],
+      plugins: [
+        cryptoProvider(),
+        simKernel({ spiSeed: this.hosts.size + 1 }),
+        transport,
+        ...resolver,
+        ikeDaemon(spec.config),
+      ],
     });
     const events: BusEvent[] = [];
     host.bus.events.subscribe((e) => events.push(e));
@@ -71,7 +84,8 @@ export class Lab {
       kernel: host.resolve(Symbol.for('@mip6sec/core:KernelBackend')) as SimKernel,
       pfkey: host.resolve(SIM_KERNEL),
       events,
-      of: <T extends BusEvent['type']>(type: T) => events.filter((e): e is Extract<BusEvent, { type: T }> => e.type === type),
+      of: <T extends BusEvent['type']>(type: T) =>
+        events.filter((e): e is Extract<BusEvent, { type: T }> => e.type === type),
     };
     this.hosts.set(spec.name, h);
     return h;
@@ -89,7 +103,8 @@ export class Lab {
       await this.flush();
       if (done()) return;
       const next = this.clock.nextAt();
-      if (next === undefined || next > end) throw new Error(`condition not met within ${maxMs} ms of virtual time`);
+      if (next === undefined || next > end)
+        throw new Error(`condition not met within ${maxMs} ms of virtual time`);
       this.clock.step();
     }
   }

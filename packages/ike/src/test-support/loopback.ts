@@ -66,7 +66,8 @@ export class LoopbackNetwork {
     return {
       bind: async (local: Endpoint) => {
         const key = `${local.ip}|${local.port}`;
-        if (this.sockets.has(key) && !unspecified(local.ip)) throw Object.assign(new Error('address in use'), { code: 'EADDRINUSE' });
+        if (this.sockets.has(key) && !unspecified(local.ip))
+          throw Object.assign(new Error('address in use'), { code: 'EADDRINUSE' });
         const s = new LoopSocket(this, host, local);
         this.sockets.set(`${host}|${key}`, s);
         return s;

@@ -40,7 +40,14 @@ export async function pair(lab: Lab, o: PairOptions = {}): Promise<{ a: TestHost
           auth: { psk: PSK },
           ike: o.ikeA ?? ike,
           children: [
-            { name: 'net', esp: o.espA ?? ['aes128gcm16'], localTs: ['2001:db8:a::/48'], remoteTs: ['2001:db8:b::/48'], reqid: 7, ...o.childA },
+            {
+              name: 'net',
+              esp: o.espA ?? ['aes128gcm16'],
+              localTs: ['2001:db8:a::/48'],
+              remoteTs: ['2001:db8:b::/48'],
+              reqid: 7,
+              ...o.childA,
+            },
           ],
           ...o.peerA,
         },
@@ -62,7 +69,14 @@ export async function pair(lab: Lab, o: PairOptions = {}): Promise<{ a: TestHost
           auth: { psk: PSK },
           ike: o.ikeB ?? ike,
           children: [
-            { name: 'net', esp: o.espB ?? ['aes128gcm16'], localTs: ['2001:db8:b::/48'], remoteTs: ['2001:db8:a::/48'], reqid: 9, ...o.childB },
+            {
+              name: 'net',
+              esp: o.espB ?? ['aes128gcm16'],
+              localTs: ['2001:db8:b::/48'],
+              remoteTs: ['2001:db8:a::/48'],
+              reqid: 9,
+              ...o.childB,
+            },
           ],
           ...o.peerB,
         },
@@ -78,11 +92,22 @@ export function agreed(a: TestHost, b: TestHost): boolean {
   const lb = b.ike.listSas({ keys: true });
   if (la.length !== 1 || lb.length !== 1) return false;
   const [x, y] = [la[0]!, lb[0]!];
-  if (x.ikeSpi !== y.ikeSpi || x.keys?.skD !== y.keys?.skD || x.state !== 'established' || y.state !== 'established') return false;
+  if (
+    x.ikeSpi !== y.ikeSpi ||
+    x.keys?.skD !== y.keys?.skD ||
+    x.state !== 'established' ||
+    y.state !== 'established'
+  )
+    return false;
   if (x.children.length !== y.children.length) return false;
   return x.children.every((c) => {
     const d = y.children.find((z) => z.spiIn === c.spiOut);
-    return d !== undefined && d.spiOut === c.spiIn && d.keys?.encIn === c.keys?.encOut && d.keys?.encOut === c.keys?.encIn;
+    return (
+      d !== undefined &&
+      d.spiOut === c.spiIn &&
+      d.keys?.encIn === c.keys?.encOut &&
+      d.keys?.encOut === c.keys?.encIn
+    );
   });
 }
 
