@@ -1,4 +1,8 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.js';
 
-export default mergeConfig(shared, defineConfig({ test: { name: 'cli' } }));
+// The tests run the built CLI as a subprocess; build.test-util.ts builds it once before them.
+export default mergeConfig(
+  shared,
+  defineConfig({ test: { name: 'cli', globalSetup: ['src/build.test-util.ts'] } }),
+);

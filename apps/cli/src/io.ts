@@ -3,6 +3,9 @@
  * on stdout, and one `error: ...` line on stderr with exit status 1 for bad input.
  */
 
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+
 /** An input error reported as `error: CODE at byte N: reason`. */
 export class InputError extends Error {
   readonly code: string;
@@ -23,6 +26,19 @@ export async function argOrStdin(arg: string | undefined): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The lines of a file, or of stdin when the name is absent or `-`, as they arrive: a script can be
+ * piped in and its results read while it is still being written. A file that cannot be opened fails
+ * here, before any line is read.
+ */
+export async function fileOrStdinLines(file: string | undefined): Promise<AsyncIterable<string>> {
+  let input: NodeJS.ReadableStream;
+  if (file !== undefined && file !== '-') input = (await open(file)).createReadStream();
+  else if (process.stdin.isTTY) throw new InputError('EINVAL', 'no input: pass a file or a script on stdin');
+  else input = process.stdin;
+  return createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
 }
 
 /** Parses hex allowing whitespace anywhere and an optional `0x` prefix. */

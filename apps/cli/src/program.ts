@@ -1,5 +1,7 @@
 /** Builds the `mip6sec` command tree; each verb lives in its own module under commands/. */
 import { Command } from 'commander';
+import { kernelCommand } from './commands/kernel.js';
+import { compareCommand } from './commands/compare.js';
 import { mhCommand } from './commands/mh.js';
 import { pfkeyCommand } from './commands/pfkey.js';
 
@@ -8,9 +10,15 @@ export function buildProgram(): Command {
     .description(
       'Mobile IPv6 and IKEv2/IPsec together: run and measure the MIGRATE and MSRD interface designs',
     )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ mip6sec pfkey decode 02070003020000000000000000000000\n  $ mip6sec kernel replay --help\n',
+    )
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
+  compareCommand(program);
   pfkeyCommand(program);
   mhCommand(program);
+  kernelCommand(program);
   return program;
 }

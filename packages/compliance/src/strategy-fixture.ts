@@ -64,9 +64,13 @@ export class FixtureHost {
     return p.ref ?? this.refs.get(policyKey(p));
   }
 
-  /** Re-syncs the SPD entries the mip6 daemon owns, as it does after a movement or a binding change. */
+  /**
+   * Re-syncs the SPD entries the mip6 daemon owns, as it does after a movement or a binding change
+   * in its default mode: entries a state needs are added, others removed, and existing entries are
+   * not rewritten, because moving tunnel endpoints is the strategy's job.
+   */
   async syncPolicies(desired: Mip6Policy[]): Promise<void> {
-    await syncPolicies(this.kernel, this.installed, desired);
+    await syncPolicies(this.kernel, this.installed, desired, { update: false });
     this.installed = desired;
   }
 

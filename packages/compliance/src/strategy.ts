@@ -9,7 +9,10 @@
  * - Strategies with `updatesInPlace`: after a move every tunnel SP template and SA endpoint on both
  *   sides equals the new CoA, the SAs kept their SPIs, the IKE_SAs follow, nothing is re-negotiated
  *   and the resolver answers (new CoA, HA) for the MN's policies.
- * - The others: KeyManager.reestablish(HA, new CoA) was called and had finished before the BU left.
+ * - The others: KeyManager.reestablish(HA, new CoA) was called and had finished before the BU left,
+ *   and the tunnel SP templates were re-pointed to the new CoA.
+ * - The fixture plays the mip6 daemons in their default SPD mode: they add and remove entries, and
+ *   leave moving the endpoints of existing ones to the strategy.
  *
  * @example
  * ```ts
@@ -193,6 +196,11 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
     } else {
       it('re-negotiates IKE from the new CoA before the BU leaves', async () => {
         await f.move(coa2);
+        for (const h of [f.mn, f.ha]) {
+          for (const p of await h.tunnelPolicies(hoa)) {
+            for (const t of p.templates) expect([t.src, t.dst].sort(), `${h.role} ${p.dir}`).toEqual([coa2, ha].sort());
+          }
+        }
         const log = f.mn.keyManager.calls;
         const asked = log.findIndex((c) => c.kind === 'reestablish');
         const done = log.findIndex((c) => c.kind === 'reestablish-done');

@@ -110,6 +110,10 @@ export interface IkeDaemonConfig {
   readonly reqidBase?: number;
   /** Nonce length in bytes (16..256), default 32. */
   readonly nonceLength?: number;
+  /** Rekey (soft) seconds of CHILD_SAs the SPD asks for without a child config, default 3600. */
+  readonly childRekeySeconds?: number;
+  /** Their hard lifetime, default 1.1 times the rekey time. */
+  readonly childLifetimeSeconds?: number;
 }
 
 export interface ResolvedChild {
@@ -225,6 +229,8 @@ export interface ResolvedDaemonConfig {
   readonly rekeyJitter: number;
   readonly reqidBase: number;
   readonly nonceLength: number;
+  readonly childRekeySeconds: number;
+  readonly childLifetimeSeconds: number;
 }
 
 export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
@@ -251,5 +257,8 @@ export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
     rekeyJitter: c.rekeyJitter ?? 0.1,
     reqidBase: c.reqidBase ?? 0x4000,
     nonceLength,
+    childRekeySeconds: c.childRekeySeconds ?? DEFAULT_CHILD_REKEY,
+    childLifetimeSeconds:
+      c.childLifetimeSeconds ?? Math.ceil((c.childRekeySeconds ?? DEFAULT_CHILD_REKEY) * 1.1),
   };
 }

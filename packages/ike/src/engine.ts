@@ -137,6 +137,8 @@ export class IkeEngine {
   readonly sas = new Map<bigint, IkeSa>();
   /** Responder SAs by initiator SPI and address, to answer IKE_SA_INIT retransmissions. */
   readonly responders = new Map<string, IkeSa>();
+  /** Responder SAs not yet authenticated; their number switches cookies on. */
+  readonly halfOpen = new Set<IkeSa>();
   readonly handlers = new Map<number, RequestHandler>();
   /** Handles IKE_SA_INIT requests, which arrive outside any SA. */
   initResponder:
@@ -628,6 +630,7 @@ export class IkeEngine {
   established(sa: IkeSa): void {
     sa.state = 'established';
     sa.establishedAt = this.clock.now();
+    this.halfOpen.delete(sa);
     sa.timers.get('half-open')?.cancel();
     sa.timers.delete('half-open');
     this.bus.emit({
@@ -666,6 +669,7 @@ export class IkeEngine {
     for (const t of sa.queue.splice(0)) t.fail(sa, cancelled);
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);
+    this.halfOpen.delete(sa);
     if (!opts.keepChildren) {
       await Promise.all(sa.children.map((c) => this.removeChild(c)));
     }
@@ -856,9 +860,7 @@ export class IkeEngine {
 
   /** Responder SAs between IKE_SA_INIT and IKE_AUTH (RFC 7296 section 2.6 "half-open"). */
   halfOpenCount(): number {
-    let n = 0;
-    for (const sa of this.responders.values()) if (sa.state === 'authenticating') n++;
-    return n;
+    return this.halfOpen.size;
   }
 
   /** Established or connecting SAs with this peer address. */

@@ -29,6 +29,7 @@ import {
   type MsrdRef,
   policyKey,
   type ResolvedAddresses,
+  type SecurityPolicy,
   type Selector,
   type Startable,
   TRANSPORT,
@@ -47,7 +48,7 @@ import {
   resolveConfig,
   resolvePeer,
 } from './config.js';
-import { EXCHANGE } from './constants.js';
+import { EXCHANGE, PROTOCOL } from './constants.js';
 import { preferredDh, suiteName } from './crypto/proposals.js';
 import { IkeEngine, ikeSpiText } from './engine.js';
 import { IkeError } from './errors.js';
@@ -376,11 +377,10 @@ export class IkeDaemon implements KeyManager, Startable {
   /** Deletes an IKE SA and its CHILD_SAs, telling the peer. */
   async terminate(ikeSpi: string): Promise<void> {
     const sa = this.sa(ikeSpi);
-    await new Promise<void>((resolve) => {
-      this.engine.enqueue(sa, new DeleteIkeTask(this.engine, { reason: 'deleted' }, resolve));
-      // The queue may be cancelled by another path ending the SA first.
-      void this.engine.waitFor(sa).catch(() => resolve());
-    });
+    // The task reports done also when another path ends the SA first (it is then cancelled).
+    await new Promise<void>((resolve) =>
+      this.engine.enqueue(sa, new DeleteIkeTask(this.engine, { reason: 'deleted' }, resolve)),
+    );
   }
 
   /** Runs a liveness check now; false when the peer did not answer (the IKE SA is then gone). */
@@ -440,7 +440,7 @@ export class IkeDaemon implements KeyManager, Startable {
   }
 
   /** The SPD image, for the lab's "IKE's SPD image equals the kernel SPD" invariant. */
-  spdImage(): ReturnType<IkeEngine['spd']['all']> {
+  spdImage(): SecurityPolicy[] {
     return this.engine.spd.all();
   }
 
@@ -610,7 +610,7 @@ export class IkeDaemon implements KeyManager, Startable {
         });
       }
       if (sa.state === 'established')
-        e.sendOnce(sa, EXCHANGE.INFORMATIONAL, [{ kind: 'D', protocol: 1, spiSize: 0, spis: [] }]);
+        e.sendOnce(sa, EXCHANGE.INFORMATIONAL, [{ kind: 'D', protocol: PROTOCOL.IKE, spiSize: 0, spis: [] }]);
       await sa.serial(() => e.destroy(sa, 'reestablish'));
     }
     config ??= this.peerFor(peer, local);
@@ -673,14 +673,17 @@ export class IkeDaemon implements KeyManager, Startable {
     if (live) return;
     this.acquiring.add(key);
     try {
+      const out = ev.policy.dir === 'out';
+      // The configured peer for the kernel's destination, when one names it.
+      const configured0 = this.peerFor(out ? (tmpl.dst ?? ev.dst) : (tmpl.src ?? ev.src))?.config.remote;
       const resolved = await e.resolver?.resolve({
         policy: ev.policy,
         templates: ev.templates,
         acquire: ev,
         reqid: tmpl.reqid,
         ...(ev.ref ? { ref: ev.ref } : {}),
+        ...(configured0 ? { peer: configured0 } : {}),
       });
-      const out = ev.policy.dir === 'out';
       const local = resolved?.local ?? (out ? tmpl.src : tmpl.dst) ?? (out ? ev.src : ev.dst);
       const remote = resolved?.remote ?? (out ? tmpl.dst : tmpl.src) ?? (out ? ev.dst : ev.src);
       const ref = resolved?.ref ?? ev.ref;
@@ -701,8 +704,8 @@ export class IkeDaemon implements KeyManager, Startable {
         remoteTs: [remoteTs],
         reqid: tmpl.reqid,
         reqidIn,
-        rekeySeconds: configured?.rekeySeconds ?? 3600,
-        lifetimeSeconds: configured?.lifetimeSeconds ?? 3960,
+        rekeySeconds: configured?.rekeySeconds ?? this.cfg.childRekeySeconds,
+        lifetimeSeconds: configured?.lifetimeSeconds ?? this.cfg.childLifetimeSeconds,
         replayWindow: configured?.replayWindow ?? 32,
         ...(ref && this.cfg.storeRef ? { ref } : {}),
         policy: policyId,

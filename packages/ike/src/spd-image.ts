@@ -146,9 +146,17 @@ export class SpdImage {
   narrowOffer(
     offeredLocal: readonly TsRange[],
     offeredRemote: readonly TsRange[],
+    mode?: 'tunnel' | 'transport',
   ): { in: SecurityPolicy; out?: SecurityPolicy; local: TsRange[]; remote: TsRange[] } | undefined {
+    // Only policies of the mode asked for: a transport-mode MH policy of higher priority that
+    // overlaps a tunnel offer (RFC 4877 sets have both) must not shadow the tunnel policy.
     const inbound = this.all()
-      .filter((p) => p.dir === 'in' && p.action === 'protect' && p.templates.some((t) => t.proto === 'esp'))
+      .filter(
+        (p) =>
+          p.dir === 'in' &&
+          p.action === 'protect' &&
+          p.templates.some((t) => t.proto === 'esp' && (mode === undefined || t.mode === mode)),
+      )
       .sort((a, b) => a.priority - b.priority);
     for (const p of inbound) {
       const remote = narrow(offeredRemote, [rangeFromSelector(p.selector, 'src')]);

@@ -1,5 +1,6 @@
 import { IPPROTO_MH } from '@mip6sec/core';
 import {
+  type AddressExt,
   getExtension,
   IPPROTO_ESP,
   IPSEC_DIR_OUTBOUND,
@@ -12,11 +13,21 @@ import {
   SADB_X_EXT_POLICY,
   SADB_X_EXT_REF,
   SADB_X_EXT_SA2,
-  type AddressExt,
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
+import {
+  addSa,
+  COA1,
+  HA,
+  HOA,
+  inbox,
+  newKernel,
+  register,
+  send,
+  spdAdd,
+  tunnelPolicy,
+} from './kit.test-util.js';
 import { extOf, ipOf } from './pfkey-convert.js';
-import { addSa, COA1, HA, HOA, inbox, newKernel, register, send, spdAdd, tunnelPolicy } from './kit.test-util.js';
 
 const packet = { src: HOA, dst: '2001:db8:77::2', proto: 17, payload: new Uint8Array(8) };
 
@@ -41,7 +52,11 @@ describe('ACQUIRE', () => {
     // Tunnel template: the template's endpoints.
     expect(ipOf(extOf<AddressExt>(acq!, 5)!.address)).toBe(COA1);
     expect(ipOf(extOf<AddressExt>(acq!, 6)!.address)).toBe(HA);
-    expect(getExtension(acq!, SADB_X_EXT_POLICY)).toMatchObject({ dir: IPSEC_DIR_OUTBOUND, id: index, requests: [] });
+    expect(getExtension(acq!, SADB_X_EXT_POLICY)).toMatchObject({
+      dir: IPSEC_DIR_OUTBOUND,
+      id: index,
+      requests: [],
+    });
     const combs = getExtension(acq!, SADB_EXT_PROPOSAL)!.combs;
     expect(combs.some((c) => c.encrypt === 20 && c.auth === 0)).toBe(true);
     expect(combs.some((c) => c.encrypt === 12 && c.auth === 5)).toBe(true);
@@ -84,7 +99,12 @@ describe('ACQUIRE', () => {
     kernel.datapath.output(packet);
     const seq = inbox(km)[0]!.seq;
     const ends = addSa({ spi: 1, src: COA1, dst: HA }).extensions.filter((e) => e.type === 5 || e.type === 6);
-    send(km, { type: SADB_GETSPI, satype: SADB_SATYPE_ESP, seq, extensions: [...ends, { type: SADB_X_EXT_SA2, mode: IPSEC_MODE_TUNNEL, sequence: 0, reqid: 0x42 }] });
+    send(km, {
+      type: SADB_GETSPI,
+      satype: SADB_SATYPE_ESP,
+      seq,
+      extensions: [...ends, { type: SADB_X_EXT_SA2, mode: IPSEC_MODE_TUNNEL, sequence: 0, reqid: 0x42 }],
+    });
     const spi = getExtension(inbox(km)[0]!, SADB_EXT_SA)!.spi;
     expect(kernel.datapath.output(packet)).toEqual({ kind: 'acquire' });
     send(km, addSa({ spi, src: COA1, dst: HA, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, update: true, seq }));
@@ -135,7 +155,12 @@ describe('ACQUIRE', () => {
     const [added] = inbox(km);
     expect(getExtension(added!, SADB_X_EXT_REF)).toMatchObject({ mpi, refType: 1, refTypeExt: 2 });
     expect(kernel.spd.dump()[0]!.ref).toMatchObject({ mpi, refType: 1 });
-    kernel.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: Uint8Array.of(59, 0, 5, 0, 0, 0, 0, 0) });
+    kernel.datapath.output({
+      src: HOA,
+      dst: HA,
+      proto: IPPROTO_MH,
+      payload: Uint8Array.of(59, 0, 5, 0, 0, 0, 0, 0),
+    });
     const [acq] = inbox(km);
     expect(ipOf(extOf<AddressExt>(acq!, 5)!.address)).toBe(HOA);
     expect(getExtension(acq!, SADB_X_EXT_REF)).toMatchObject({ mpi, refType: 1, refTypeExt: 2 });

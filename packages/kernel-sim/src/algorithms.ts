@@ -98,5 +98,10 @@ export function supportedEncrypt(): SadbAlg[] {
 export function supportedAuth(): SadbAlg[] {
   return (Object.keys(INTEG_IDS) as IntegAlgorithm[])
     .filter((alg) => alg !== 'none')
-    .map((alg) => ({ id: INTEG_IDS[alg], ivlen: 0, minbits: integKeyBytes(alg) * 8, maxbits: integKeyBytes(alg) * 8 }));
+    .map((alg) => ({
+      id: INTEG_IDS[alg],
+      ivlen: 0,
+      minbits: integKeyBytes(alg) * 8,
+      maxbits: integKeyBytes(alg) * 8,
+    }));
 }

@@ -18,8 +18,8 @@ import {
   type CryptoProvider,
   type Direction,
   type InboundIpPacket,
-  type Ip,
   IPPROTO_UDP,
+  type Ip,
   type IpsecRequest,
   ipFamily,
   type OutboundIpPacket,
@@ -198,7 +198,8 @@ export class Datapath {
     for (const t of policy.templates) {
       const src = t.mode === 'tunnel' ? t.src! : (t.src ?? local);
       const dst = t.mode === 'tunnel' ? t.dst! : (t.dst ?? remote);
-      const sa = t.proto === 'ipcomp' ? undefined : this.d.sad.findOutbound(t.proto, t.mode, t.reqid, src, dst);
+      const sa =
+        t.proto === 'ipcomp' ? undefined : this.d.sad.findOutbound(t.proto, t.mode, t.reqid, src, dst);
       if (!sa) {
         if (t.level === 'use') continue;
         if (t.proto === 'ipcomp') return this.discard('ipcomp-unsupported');
@@ -240,7 +241,11 @@ export class Datapath {
     if (sa.encap) {
       const outerSrc = out.src;
       const outerDst = out.dst;
-      return { ...out, proto: 17, payload: buildUdp(outerSrc, outerDst, sa.encap.sport, sa.encap.dport, esp, false) };
+      return {
+        ...out,
+        proto: 17,
+        payload: buildUdp(outerSrc, outerDst, sa.encap.sport, sa.encap.dport, esp, false),
+      };
     }
     return { ...out, payload: esp };
   }
@@ -308,7 +313,8 @@ export class Datapath {
       const { sa, nextHeader, payload } = this.decapsulate(layer, esp.bytes, esp.udp);
       secpath.push(sa);
       if (sa.mode === 'tunnel') {
-        if (nextHeader !== IPPROTO_IPV6 && nextHeader !== IPPROTO_IPIP) throw new Drop('not-a-tunnel-packet', 'EINVAL');
+        if (nextHeader !== IPPROTO_IPV6 && nextHeader !== IPPROTO_IPIP)
+          throw new Drop('not-a-tunnel-packet', 'EINVAL');
         pkt = parseIpPacket(payload);
         layer = {
           src: pkt.src,
@@ -328,11 +334,14 @@ export class Datapath {
     for (const sa of secpath) {
       if (sa.selector && !selectorMatches(sa.selector, key)) throw new Drop('sa-selector', 'EPERM');
     }
-    const ikeBypass = secpath.length === 0 && key.proto === IPPROTO_UDP && this.bypassUdpPorts.has(key.dstPort ?? -1);
+    const ikeBypass =
+      secpath.length === 0 && key.proto === IPPROTO_UDP && this.bypassUdpPorts.has(key.dstPort ?? -1);
     if (!ikeBypass) this.checkPolicy('in', key, secpath);
     this.counts.delivered++;
     const inner = secpath[secpath.length - 1];
-    const sa: SaId | undefined = inner ? { src: inner.src, dst: inner.dst, spi: inner.spi, proto: inner.proto } : undefined;
+    const sa: SaId | undefined = inner
+      ? { src: inner.src, dst: inner.dst, spi: inner.spi, proto: inner.proto }
+      : undefined;
     return {
       kind: 'deliver',
       packet: {
@@ -366,7 +375,8 @@ export class Datapath {
     const udp = parseUdp(l.payload);
     // RFC 3948 2.2/2.3: a NAT-keepalive is one 0xff byte; a zero non-ESP marker means IKE.
     if (udp.data.length === 1 && udp.data[0] === 0xff) throw new Drop('natt-keepalive', 'ENOMSG');
-    if (udp.data.length < 8 || (udp.data[0]! | udp.data[1]! | udp.data[2]! | udp.data[3]!) === 0) return undefined;
+    if (udp.data.length < 8 || (udp.data[0]! | udp.data[1]! | udp.data[2]! | udp.data[3]!) === 0)
+      return undefined;
     if (!udpChecksumOk(l.src, l.dst, l.payload)) throw new Drop('udp-checksum', 'EINVAL');
     return { bytes: udp.data, udp: true };
   }
@@ -417,6 +427,7 @@ export class Datapath {
         }
       }
     }
-    for (const sa of secpath) if (sa.mode === 'tunnel' && !used.has(sa)) throw new Drop('policy-mismatch', 'EPERM');
+    for (const sa of secpath)
+      if (sa.mode === 'tunnel' && !used.has(sa)) throw new Drop('policy-mismatch', 'EPERM');
   }
 }

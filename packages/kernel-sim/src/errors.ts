@@ -11,7 +11,12 @@ export function fail(code: string, message: string): never {
 
 /** The errno name of a thrown value, EINVAL for anything that is not a coded error. */
 export function codeOf(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
+  if (
+    err &&
+    typeof err === 'object' &&
+    'code' in err &&
+    typeof (err as { code: unknown }).code === 'string'
+  ) {
     return (err as { code: string }).code;
   }
   return 'EINVAL';

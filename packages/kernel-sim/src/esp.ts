@@ -50,14 +50,30 @@ function withSeqHi(data: Uint8Array, hi: number): Uint8Array {
   return out;
 }
 
-function aeadSeal(c: CryptoProvider, s: EspSuite, nonce: Uint8Array, ad: Uint8Array, pt: Uint8Array): Uint8Array {
+function aeadSeal(
+  c: CryptoProvider,
+  s: EspSuite,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  pt: Uint8Array,
+): Uint8Array {
   const { key } = splitEncKey(s.enc.alg, s.enc.key);
-  return s.enc.alg === 'aes-gcm-16' ? c.aesGcmSeal(key, nonce, ad, pt) : c.chacha20Poly1305Seal(key, nonce, ad, pt);
+  return s.enc.alg === 'aes-gcm-16'
+    ? c.aesGcmSeal(key, nonce, ad, pt)
+    : c.chacha20Poly1305Seal(key, nonce, ad, pt);
 }
 
-function aeadOpen(c: CryptoProvider, s: EspSuite, nonce: Uint8Array, ad: Uint8Array, sealed: Uint8Array): Uint8Array {
+function aeadOpen(
+  c: CryptoProvider,
+  s: EspSuite,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array {
   const { key } = splitEncKey(s.enc.alg, s.enc.key);
-  return s.enc.alg === 'aes-gcm-16' ? c.aesGcmOpen(key, nonce, ad, sealed) : c.chacha20Poly1305Open(key, nonce, ad, sealed);
+  return s.enc.alg === 'aes-gcm-16'
+    ? c.aesGcmOpen(key, nonce, ad, sealed)
+    : c.chacha20Poly1305Open(key, nonce, ad, sealed);
 }
 
 /** Builds an ESP packet (header to ICV) carrying `payload` with next header `nextHeader`. */
@@ -141,14 +157,26 @@ export function espOpen(
     nonce.set(salt);
     nonce.set(iv, 4);
     try {
-      pt = aeadOpen(c, s, nonce, aad(s.spi, seq.hi, seq.lo, s.esn), esp.subarray(ESP_HEADER_LEN + t.ivLength));
+      pt = aeadOpen(
+        c,
+        s,
+        nonce,
+        aad(s.spi, seq.hi, seq.lo, s.esn),
+        esp.subarray(ESP_HEADER_LEN + t.ivLength),
+      );
     } catch {
       return { ok: false, reason: 'bad-icv' };
     }
   } else {
     if (s.integ && icvLen > 0) {
       const covered = esp.subarray(0, esp.length - icvLen);
-      const ok = integVerify(c, s.integ.alg, s.integ.key, s.esn ? withSeqHi(covered, seq.hi) : covered, esp.subarray(esp.length - icvLen));
+      const ok = integVerify(
+        c,
+        s.integ.alg,
+        s.integ.key,
+        s.esn ? withSeqHi(covered, seq.hi) : covered,
+        esp.subarray(esp.length - icvLen),
+      );
       if (!ok) return { ok: false, reason: 'bad-icv' };
     }
     const ct = esp.subarray(ESP_HEADER_LEN + t.ivLength, esp.length - icvLen);
@@ -158,6 +186,7 @@ export function espOpen(
   const nextHeader = pt[pt.length - 1]!;
   if (padLen + 2 > pt.length) return { ok: false, reason: 'bad-padding' };
   const payloadLen = pt.length - 2 - padLen;
-  for (let i = 1; i <= padLen; i++) if (pt[payloadLen + i - 1] !== i) return { ok: false, reason: 'bad-padding' };
+  for (let i = 1; i <= padLen; i++)
+    if (pt[payloadLen + i - 1] !== i) return { ok: false, reason: 'bad-padding' };
   return { ok: true, nextHeader, payload: pt.subarray(0, payloadLen) };
 }

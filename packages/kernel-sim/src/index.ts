@@ -20,7 +20,7 @@
  * // -> { kind: 'acquire' }, and an ACQUIRE event on the bus
  * ```
  */
-export { AcquireTable, type AcquireEntry, DEFAULT_ACQ_EXPIRES } from './acquire.js';
+export { type AcquireEntry, AcquireTable, DEFAULT_ACQ_EXPIRES } from './acquire.js';
 export {
   encById,
   encId,
@@ -35,8 +35,8 @@ export {
   Datapath,
   type DatapathHooks,
   type DatapathStats,
-  type InputResult,
   IKE_PORT,
+  type InputResult,
   NAT_T_PORT,
   type OutputResult,
 } from './datapath.js';
@@ -49,9 +49,9 @@ export { Pad, type PadEntry, type PadEntryInput } from './pad.js';
 export { type KernelSnapshot, PfkeyKernel, type PfkeyKernelOptions } from './pfkey-kernel.js';
 export { SADB_X_EXT_SA_REPLAY_SIM } from './pfkey-sa.js';
 export { DEFAULT_RCVBUF, PfkeySocket } from './pfkey-socket.js';
-export { SIM_KERNEL, simKernel, type SimKernelPluginOptions } from './plugin.js';
-export { MAX_REPLAY_WINDOW, ReplayWindow, type ReplayVerdict } from './replay-window.js';
+export { SIM_KERNEL, type SimKernelPluginOptions, simKernel } from './plugin.js';
 export { type ReplayOptions, type ReplayOutput, runReplay } from './replay.js';
+export { MAX_REPLAY_WINDOW, type ReplayVerdict, ReplayWindow } from './replay-window.js';
 export { Sad, type SaRecord, toSecurityAssociation } from './sad.js';
 export { policyFromMessage, SimKernel, type SimKernelOptions } from './sim-kernel.js';
 export { directionOfIndex, type PolicyRecord, Spd, spdPart } from './spd.js';

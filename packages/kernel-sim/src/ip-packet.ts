@@ -8,7 +8,17 @@
  * Extension header order on output follows RFC 6275 6.3: routing header, then the destination options
  * carrying the HAO, then ESP or the upper layer.
  */
-import { type Ip, ipFamily, ipFromBytes, ipToBytes, type PacketKey, IPPROTO_ICMPV6, IPPROTO_MH, IPPROTO_TCP, IPPROTO_UDP } from '@mip6sec/core';
+import {
+  IPPROTO_ICMPV6,
+  IPPROTO_MH,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  type Ip,
+  ipFamily,
+  ipFromBytes,
+  ipToBytes,
+  type PacketKey,
+} from '@mip6sec/core';
 import { fail } from './errors.js';
 
 export const IPPROTO_HOPOPTS = 0;
@@ -97,7 +107,14 @@ export function upperLayerChecksum(src: Ip, dst: Ip, proto: number, pdu: Uint8Ar
  * A UDP datagram (header and data). `checksum` false leaves it 0, which IPv4 allows (RFC 768) and RFC 3948
  * section 3.1 recommends for ESP-in-UDP over IPv4; IPv6 always gets one.
  */
-export function buildUdp(src: Ip, dst: Ip, sport: number, dport: number, data: Uint8Array, checksum = true): Uint8Array {
+export function buildUdp(
+  src: Ip,
+  dst: Ip,
+  sport: number,
+  dport: number,
+  data: Uint8Array,
+  checksum = true,
+): Uint8Array {
   const out = new Uint8Array(UDP_HEADER_LEN + data.length);
   const dv = new DataView(out.buffer);
   dv.setUint16(0, sport);
@@ -120,11 +137,18 @@ export interface UdpDatagram {
 
 /** Splits a UDP datagram; EINVAL when it is shorter than its header or its length field. */
 export function parseUdp(pdu: Uint8Array): UdpDatagram {
-  if (pdu.length < UDP_HEADER_LEN) fail('EINVAL', `UDP datagram of ${pdu.length} bytes is shorter than its header`);
+  if (pdu.length < UDP_HEADER_LEN)
+    fail('EINVAL', `UDP datagram of ${pdu.length} bytes is shorter than its header`);
   const dv = new DataView(pdu.buffer, pdu.byteOffset, pdu.byteLength);
   const len = dv.getUint16(4);
-  if (len < UDP_HEADER_LEN || len > pdu.length) fail('EINVAL', `UDP length ${len} does not fit ${pdu.length} bytes`);
-  return { sport: dv.getUint16(0), dport: dv.getUint16(2), checksum: dv.getUint16(6), data: pdu.subarray(8, len) };
+  if (len < UDP_HEADER_LEN || len > pdu.length)
+    fail('EINVAL', `UDP length ${len} does not fit ${pdu.length} bytes`);
+  return {
+    sport: dv.getUint16(0),
+    dport: dv.getUint16(2),
+    checksum: dv.getUint16(6),
+    data: pdu.subarray(8, len),
+  };
 }
 
 /** True when a UDP datagram's checksum verifies (or is 0 over IPv4, meaning none). */
@@ -160,7 +184,8 @@ function routingHeader2(next: number, hoa: Ip): Uint8Array {
 /** A whole IPv6 or IPv4 packet; the family follows the addresses. */
 export function buildIpPacket(spec: IpPacketSpec): Uint8Array {
   const fam = ipFamily(spec.src);
-  if (ipFamily(spec.dst) !== fam) fail('EINVAL', `source ${spec.src} and destination ${spec.dst} differ in family`);
+  if (ipFamily(spec.dst) !== fam)
+    fail('EINVAL', `source ${spec.src} and destination ${spec.dst} differ in family`);
   return fam === 6 ? buildIpv6(spec) : buildIpv4(spec);
 }
 
@@ -308,7 +333,8 @@ function parseIpv4(bytes: Uint8Array): ParsedIpPacket {
   const ihl = (bytes[0]! & 0xf) * 4;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const total = dv.getUint16(2);
-  if (ihl < IPV4_HEADER_LEN || total < ihl || total > bytes.length) fail('EINVAL', 'IPv4 header or total length is wrong');
+  if (ihl < IPV4_HEADER_LEN || total < ihl || total > bytes.length)
+    fail('EINVAL', 'IPv4 header or total length is wrong');
   if (internetChecksum(bytes.subarray(0, ihl)) !== 0) fail('EINVAL', 'IPv4 header checksum');
   if ((dv.getUint16(6) & 0x3fff) !== 0) fail('EINVAL', 'IPv4 fragments are not reassembled');
   return {

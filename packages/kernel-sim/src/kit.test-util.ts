@@ -32,7 +32,10 @@ import { SADB_X_EALG_CHACHA20_POLY1305_SIM } from './algorithms.js';
 import { PfkeyKernel, type PfkeyKernelOptions } from './pfkey-kernel.js';
 import type { PfkeySocket } from './pfkey-socket.js';
 
-export function newKernel(opts: Partial<PfkeyKernelOptions> = {}): { kernel: PfkeyKernel; clock: VirtualClock } {
+export function newKernel(opts: Partial<PfkeyKernelOptions> = {}): {
+  kernel: PfkeyKernel;
+  clock: VirtualClock;
+} {
   const clock = (opts.clock as VirtualClock | undefined) ?? new VirtualClock();
   return { kernel: new PfkeyKernel({ ...opts, clock }), clock };
 }
@@ -72,11 +75,19 @@ export function tunnelPolicy(coa: string, reqid = 0x42, dir = IPSEC_DIR_OUTBOUND
   return spdAdd({
     selector: out ? { src: HOA, dst: '::/0' } : { src: '::/0', dst: HOA },
     dir,
-    templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid, src: out ? coa : HA, dst: out ? HA : coa }],
+    templates: [
+      { proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid, src: out ? coa : HA, dst: out ? HA : coa },
+    ],
   });
 }
 
-export function transportPolicy(src: string, dst: string, reqid = 0x10, dir = IPSEC_DIR_OUTBOUND, proto?: number): PfkeyMessageInit {
+export function transportPolicy(
+  src: string,
+  dst: string,
+  reqid = 0x10,
+  dir = IPSEC_DIR_OUTBOUND,
+  proto?: number,
+): PfkeyMessageInit {
   return spdAdd({
     selector: { src, dst, ...(proto !== undefined ? { proto } : {}) },
     dir,
@@ -98,12 +109,36 @@ export const SUITES: readonly Suite[] = [
   { name: 'aes-gcm-16 (128)', encrypt: { alg: SADB_X_EALG_AES_GCM_ICV16, key: bytes(20, 1) } },
   { name: 'aes-gcm-16 (256)', encrypt: { alg: SADB_X_EALG_AES_GCM_ICV16, key: bytes(36, 2) } },
   { name: 'chacha20-poly1305', encrypt: { alg: SADB_X_EALG_CHACHA20_POLY1305_SIM, key: bytes(36, 3) } },
-  { name: 'aes-cbc + hmac-sha1-96', encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 4) }, auth: { alg: SADB_AALG_SHA1HMAC, key: bytes(20, 5) } },
-  { name: 'aes-cbc + hmac-sha2-256-128', encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(32, 6) }, auth: { alg: SADB_X_AALG_SHA2_256HMAC, key: bytes(32, 7) } },
-  { name: 'aes-cbc + hmac-sha2-384-192', encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(24, 8) }, auth: { alg: SADB_X_AALG_SHA2_384HMAC, key: bytes(48, 9) } },
-  { name: 'aes-cbc + hmac-sha2-512-256', encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 10) }, auth: { alg: SADB_X_AALG_SHA2_512HMAC, key: bytes(64, 11) } },
-  { name: 'aes-cbc + aes-xcbc-96', encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 12) }, auth: { alg: SADB_X_AALG_AES_XCBC_MAC, key: bytes(16, 13) } },
-  { name: 'null + hmac-sha2-256-128', encrypt: { alg: SADB_EALG_NULL, key: new Uint8Array(0) }, auth: { alg: SADB_X_AALG_SHA2_256HMAC, key: bytes(32, 14) } },
+  {
+    name: 'aes-cbc + hmac-sha1-96',
+    encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 4) },
+    auth: { alg: SADB_AALG_SHA1HMAC, key: bytes(20, 5) },
+  },
+  {
+    name: 'aes-cbc + hmac-sha2-256-128',
+    encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(32, 6) },
+    auth: { alg: SADB_X_AALG_SHA2_256HMAC, key: bytes(32, 7) },
+  },
+  {
+    name: 'aes-cbc + hmac-sha2-384-192',
+    encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(24, 8) },
+    auth: { alg: SADB_X_AALG_SHA2_384HMAC, key: bytes(48, 9) },
+  },
+  {
+    name: 'aes-cbc + hmac-sha2-512-256',
+    encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 10) },
+    auth: { alg: SADB_X_AALG_SHA2_512HMAC, key: bytes(64, 11) },
+  },
+  {
+    name: 'aes-cbc + aes-xcbc-96',
+    encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 12) },
+    auth: { alg: SADB_X_AALG_AES_XCBC_MAC, key: bytes(16, 13) },
+  },
+  {
+    name: 'null + hmac-sha2-256-128',
+    encrypt: { alg: SADB_EALG_NULL, key: new Uint8Array(0) },
+    auth: { alg: SADB_X_AALG_SHA2_256HMAC, key: bytes(32, 14) },
+  },
 ];
 
 export const GCM = SUITES[0]!;

@@ -58,7 +58,10 @@ export class Lifetimes {
   admit(sa: SaRecord): boolean {
     if (sa.usedAt === undefined) sa.usedAt = this.clock.now();
     const hard = sa.hard;
-    if (hard && ((hard.bytes > 0 && sa.bytes >= hard.bytes) || (hard.packets > 0 && sa.packets >= hard.packets))) {
+    if (
+      hard &&
+      ((hard.bytes > 0 && sa.bytes >= hard.bytes) || (hard.packets > 0 && sa.packets >= hard.packets))
+    ) {
       this.fire(sa, 'hard');
       return false;
     }

@@ -1,8 +1,8 @@
 import { IPPROTO_MH } from '@mip6sec/core';
 import {
   buildMigrate,
-  encode,
   ERRNO,
+  encode,
   getExtension,
   IPPROTO_ESP,
   IPSEC_DIR_INBOUND,
@@ -30,14 +30,16 @@ import {
   register,
   send,
   spdAdd,
-  transportPolicy,
   tunnelPolicy,
 } from './kit.test-util.js';
 import type { PfkeyKernel } from './pfkey-kernel.js';
 import type { PfkeySocket } from './pfkey-socket.js';
 
 /** An MN kernel: tunnel policies through CoA1, their SAs, and a BU policy with its transport SA. */
-function mobileNode(opts: { migrateLookup?: 'exact' | 'flow' } = {}): { kernel: PfkeyKernel; s: PfkeySocket } {
+function mobileNode(opts: { migrateLookup?: 'exact' | 'flow' } = {}): {
+  kernel: PfkeyKernel;
+  s: PfkeySocket;
+} {
   const { kernel } = newKernel(opts);
   const s = kernel.openSocket('mip6d');
   send(s, tunnelPolicy(COA1, 0x42, IPSEC_DIR_OUTBOUND));
@@ -45,7 +47,18 @@ function mobileNode(opts: { migrateLookup?: 'exact' | 'flow' } = {}): { kernel: 
   send(s, addSa({ spi: 0x100, src: COA1, dst: HA, mode: IPSEC_MODE_TUNNEL, reqid: 0x42 }));
   send(s, addSa({ spi: 0x200, src: HA, dst: COA1, mode: IPSEC_MODE_TUNNEL, reqid: 0x42 }));
   // The BU policy: MH type 5 in the selector's source port, as Linux carries it.
-  send(s, withPorts(spdAdd({ selector: { src: HOA, dst: HA, proto: IPPROTO_MH }, dir: IPSEC_DIR_OUTBOUND, templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10 }] }) as PfkeyMessage, 5, 0));
+  send(
+    s,
+    withPorts(
+      spdAdd({
+        selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
+        dir: IPSEC_DIR_OUTBOUND,
+        templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10 }],
+      }) as PfkeyMessage,
+      5,
+      0,
+    ),
+  );
   send(s, addSa({ spi: 0x300, src: HOA, dst: HA, reqid: 0x10 }));
   expect(inbox(s).every((m) => m.errno === 0)).toBe(true);
   return { kernel, s };
@@ -55,7 +68,11 @@ function withPorts(m: PfkeyMessage, sport: number, dport: number): PfkeyMessage 
   return {
     ...m,
     extensions: m.extensions.map((e) =>
-      e.type === 5 ? { ...e, address: { ...e.address, port: sport } } : e.type === 6 ? { ...e, address: { ...e.address, port: dport } } : e,
+      e.type === 5
+        ? { ...e, address: { ...e.address, port: sport } }
+        : e.type === 6
+          ? { ...e, address: { ...e.address, port: dport } }
+          : e,
     ),
   };
 }
@@ -64,7 +81,15 @@ const outMove = (from = COA1, to = COA2): MigrateSpec => ({
   selector: { src: HOA, dst: '::/0' },
   dir: IPSEC_DIR_OUTBOUND,
   kmaddress: { local: to, remote: HA },
-  bundles: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, old: { src: from, dst: HA }, new: { src: to, dst: HA } }],
+  bundles: [
+    {
+      proto: IPPROTO_ESP,
+      mode: IPSEC_MODE_TUNNEL,
+      reqid: 0x42,
+      old: { src: from, dst: HA },
+      new: { src: to, dst: HA },
+    },
+  ],
   seq: 9,
   pid: 77,
 });
@@ -101,8 +126,12 @@ describe('SADB_X_MIGRATE success', () => {
       expect(got.length).toBe(1);
       const m = got[0]!;
       expect(m).toMatchObject({ type: SADB_X_MIGRATE, errno: 0, satype: SADB_SATYPE_ESP, seq: 0, pid: 0 });
-      expect(getExtension(m, SADB_X_EXT_KMADDRESS)).toEqual(getExtension(msg, SADB_X_EXT_KMADDRESS) as KmaddressExt);
-      expect(getExtension(m, SADB_X_EXT_POLICY)!.requests).toEqual(getExtension(msg, SADB_X_EXT_POLICY)!.requests);
+      expect(getExtension(m, SADB_X_EXT_KMADDRESS)).toEqual(
+        getExtension(msg, SADB_X_EXT_KMADDRESS) as KmaddressExt,
+      );
+      expect(getExtension(m, SADB_X_EXT_POLICY)!.requests).toEqual(
+        getExtension(msg, SADB_X_EXT_POLICY)!.requests,
+      );
     }
     const out = kernel.spd.dump().find((p) => p.dir === 'out' && p.selector.dst.len === 0)!;
     expect(out.templates[0]).toMatchObject({ src: COA2, dst: HA, reqid: 0x42 });
@@ -118,7 +147,15 @@ describe('SADB_X_MIGRATE success', () => {
     const back: MigrateSpec = {
       selector: { src: '::/0', dst: HOA },
       dir: IPSEC_DIR_INBOUND,
-      bundles: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, old: { src: HA, dst: COA1 }, new: { src: HA, dst: COA2 } }],
+      bundles: [
+        {
+          proto: IPPROTO_ESP,
+          mode: IPSEC_MODE_TUNNEL,
+          reqid: 0x42,
+          old: { src: HA, dst: COA1 },
+          new: { src: HA, dst: COA2 },
+        },
+      ],
     };
     expect(migrate(s, back)).toBe(0);
     expect(kernel.sad.get({ dst: COA1, spi: 0x200, proto: 'esp' })).toBeUndefined();
@@ -132,7 +169,15 @@ describe('SADB_X_MIGRATE success', () => {
         buildMigrate({
           selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
           dir: IPSEC_DIR_OUTBOUND,
-          bundles: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10, old: { src: COA1, dst: HA }, new: { src: COA2, dst: HA } }],
+          bundles: [
+            {
+              proto: IPPROTO_ESP,
+              mode: IPSEC_MODE_TRANSPORT,
+              reqid: 0x10,
+              old: { src: COA1, dst: HA },
+              new: { src: COA2, dst: HA },
+            },
+          ],
         }),
         sport,
         0,
@@ -152,7 +197,14 @@ describe('SADB_X_MIGRATE success', () => {
     const hs = ha.openSocket();
     send(ms, tunnelPolicy(COA1, 0x42, IPSEC_DIR_OUTBOUND));
     send(ms, addSa({ spi: 0x100, src: COA1, dst: HA, mode: IPSEC_MODE_TUNNEL, reqid: 0x42 }));
-    send(hs, spdAdd({ selector: { src: HOA, dst: '::/0' }, dir: IPSEC_DIR_INBOUND, templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, src: COA1, dst: HA }] }));
+    send(
+      hs,
+      spdAdd({
+        selector: { src: HOA, dst: '::/0' },
+        dir: IPSEC_DIR_INBOUND,
+        templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, src: COA1, dst: HA }],
+      }),
+    );
     send(hs, addSa({ spi: 0x100, src: COA1, dst: HA, mode: IPSEC_MODE_TUNNEL, reqid: 0x42 }));
     const pkt = { src: HOA, dst: HA, proto: 17, payload: new Uint8Array(16) };
     for (let i = 0; i < 3; i++) {
@@ -165,44 +217,104 @@ describe('SADB_X_MIGRATE success', () => {
       migrate(hs, {
         selector: { src: HOA, dst: '::/0' },
         dir: IPSEC_DIR_INBOUND,
-        bundles: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TUNNEL, reqid: 0x42, old: { src: COA1, dst: HA }, new: { src: COA2, dst: HA } }],
+        bundles: [
+          {
+            proto: IPPROTO_ESP,
+            mode: IPSEC_MODE_TUNNEL,
+            reqid: 0x42,
+            old: { src: COA1, dst: HA },
+            new: { src: COA2, dst: HA },
+          },
+        ],
       }),
     ).toBe(0);
     const r = mn.datapath.output(pkt);
     if (r.kind !== 'send') throw new Error(r.kind);
-    expect(r.bytes.subarray(8, 24)).toEqual(Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0xdd, 0xdd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]));
-    expect(ha.datapath.input(r.bytes)).toMatchObject({ kind: 'deliver', packet: { sa: { src: COA2, spi: 0x100 } } });
+    expect(r.bytes.subarray(8, 24)).toEqual(
+      Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0xdd, 0xdd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]),
+    );
+    expect(ha.datapath.input(r.bytes)).toMatchObject({
+      kind: 'deliver',
+      packet: { sa: { src: COA2, spi: 0x100 } },
+    });
     expect(ha.sad.get({ dst: HA, spi: 0x100, proto: 'esp' })!.replay.top.lo).toBe(4);
   });
 });
 
 describe('SADB_X_MIGRATE errors (kernel-interfaces.md 2.4, 3.7)', () => {
   const cases: [string, (m: PfkeyMessage) => PfkeyMessage, number][] = [
-    ['no X_POLICY', (m) => ({ ...m, extensions: m.extensions.filter((e) => e.type !== SADB_X_EXT_POLICY) }), ERRNO.EINVAL],
+    [
+      'no X_POLICY',
+      (m) => ({ ...m, extensions: m.extensions.filter((e) => e.type !== SADB_X_EXT_POLICY) }),
+      ERRNO.EINVAL,
+    ],
     ['no ADDRESS_SRC', (m) => ({ ...m, extensions: m.extensions.filter((e) => e.type !== 5) }), ERRNO.EINVAL],
     [
       'selector families differ',
       (m) => ({
         ...m,
-        extensions: m.extensions.map((e) => (e.type === 6 ? { ...e, prefixlen: 0, address: { family: 2, port: 0, addr: new Uint8Array(4) } } : e)),
+        extensions: m.extensions.map((e) =>
+          e.type === 6 ? { ...e, prefixlen: 0, address: { family: 2, port: 0, addr: new Uint8Array(4) } } : e,
+        ),
       }),
       ERRNO.EINVAL,
     ],
     ['direction ANY', (m) => withPolicy(m, (p) => ({ ...p, dir: 0 })), ERRNO.EINVAL],
     ['direction 4', (m) => withPolicy(m, (p) => ({ ...p, dir: 4 })), ERRNO.EINVAL],
     ['no pair', (m) => withPolicy(m, (p) => ({ ...p, requests: [] })), ERRNO.EINVAL],
-    ['an old request without its new one', (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.slice(0, 1) })), ERRNO.EINVAL],
-    ['proto differs inside a pair', (m) => withPolicy(m, (p) => ({ ...p, requests: [p.requests[0]!, { ...p.requests[1]!, proto: 51 }] })), ERRNO.EINVAL],
-    ['reqid differs inside a pair', (m) => withPolicy(m, (p) => ({ ...p, requests: [p.requests[0]!, { ...p.requests[1]!, reqid: 1 }] })), ERRNO.EINVAL],
-    ['mode IPTFS', (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, mode: 4 })) })), ERRNO.EINVAL],
-    ['seven pairs', (m) => withPolicy(m, (p) => ({ ...p, requests: Array.from({ length: 7 }, (_, i) => p.requests.map((r) => ({ ...r, reqid: i + 1 }))).flat() })), ERRNO.EINVAL],
     [
-      'an all-zero new address',
-      (m) => withPolicy(m, (p) => ({ ...p, requests: [p.requests[0]!, { ...p.requests[1]!, src: { family: 10, port: 0, addr: new Uint8Array(16) } }] })),
+      'an old request without its new one',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.slice(0, 1) })),
       ERRNO.EINVAL,
     ],
-    ['two pairs for the same old endpoints', (m) => withPolicy(m, (p) => ({ ...p, requests: [...p.requests, ...p.requests] })), ERRNO.EINVAL],
-    ['a policy that does not exist (direction)', (m) => withPolicy(m, (p) => ({ ...p, dir: 3 })), ERRNO.ENOENT],
+    [
+      'proto differs inside a pair',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: [p.requests[0]!, { ...p.requests[1]!, proto: 51 }] })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'reqid differs inside a pair',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: [p.requests[0]!, { ...p.requests[1]!, reqid: 1 }] })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'mode IPTFS',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, mode: 4 })) })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'seven pairs',
+      (m) =>
+        withPolicy(m, (p) => ({
+          ...p,
+          requests: Array.from({ length: 7 }, (_, i) =>
+            p.requests.map((r) => ({ ...r, reqid: i + 1 })),
+          ).flat(),
+        })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'an all-zero new address',
+      (m) =>
+        withPolicy(m, (p) => ({
+          ...p,
+          requests: [
+            p.requests[0]!,
+            { ...p.requests[1]!, src: { family: 10, port: 0, addr: new Uint8Array(16) } },
+          ],
+        })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'two pairs for the same old endpoints',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: [...p.requests, ...p.requests] })),
+      ERRNO.EINVAL,
+    ],
+    [
+      'a policy that does not exist (direction)',
+      (m) => withPolicy(m, (p) => ({ ...p, dir: 3 })),
+      ERRNO.ENOENT,
+    ],
     [
       'a policy that does not exist (selector)',
       (m) => ({ ...m, extensions: m.extensions.map((e) => (e.type === 6 ? { ...e, prefixlen: 64 } : e)) }),
@@ -210,15 +322,39 @@ describe('SADB_X_MIGRATE errors (kernel-interfaces.md 2.4, 3.7)', () => {
     ],
     [
       'stale old endpoints',
-      (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, src: r.src && { ...r.src, addr: Uint8Array.from([0x20, 1, 0xd, 0xb8, 0xee, 0xee, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]) } })) })),
+      (m) =>
+        withPolicy(m, (p) => ({
+          ...p,
+          requests: p.requests.map((r) => ({
+            ...r,
+            src: r.src && {
+              ...r.src,
+              addr: Uint8Array.from([0x20, 1, 0xd, 0xb8, 0xee, 0xee, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]),
+            },
+          })),
+        })),
       ERRNO.ENODATA,
     ],
-    ['a reqid no template has', (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, reqid: 0x43 })) })), ERRNO.ENODATA],
-    ['another protocol', (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, proto: 51 })) })), ERRNO.ENODATA],
+    [
+      'a reqid no template has',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, reqid: 0x43 })) })),
+      ERRNO.ENODATA,
+    ],
+    [
+      'another protocol',
+      (m) => withPolicy(m, (p) => ({ ...p, requests: p.requests.map((r) => ({ ...r, proto: 51 })) })),
+      ERRNO.ENODATA,
+    ],
   ];
 
-  function withPolicy(m: PfkeyMessage, f: (p: NonNullable<ReturnType<typeof getExtension<typeof SADB_X_EXT_POLICY>>>) => object): PfkeyMessage {
-    return { ...m, extensions: m.extensions.map((e) => (e.type === SADB_X_EXT_POLICY ? (f(e) as typeof e) : e)) };
+  function withPolicy(
+    m: PfkeyMessage,
+    f: (p: NonNullable<ReturnType<typeof getExtension<typeof SADB_X_EXT_POLICY>>>) => object,
+  ): PfkeyMessage {
+    return {
+      ...m,
+      extensions: m.extensions.map((e) => (e.type === SADB_X_EXT_POLICY ? (f(e) as typeof e) : e)),
+    };
   }
 
   for (const [name, mutate, errno] of cases) {
@@ -241,7 +377,9 @@ describe('SADB_X_MIGRATE errors (kernel-interfaces.md 2.4, 3.7)', () => {
   it('a truncated message fails the write itself (EMSGSIZE)', () => {
     const { s } = mobileNode();
     const bytes = encode(buildMigrate(outMove()));
-    expect(() => s.write(bytes.subarray(0, bytes.length - 8))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => s.write(bytes.subarray(0, bytes.length - 8))).toThrow(
+      expect.objectContaining({ code: 'EMSGSIZE' }),
+    );
   });
 });
 
@@ -256,14 +394,33 @@ describe('MIGRATE policy lookup: exact (draft, Linux < 6.12) or flow (Linux 6.12
     // Only the BU policy, as in kernel-probes/mh_selector_probe.py (a wider policy would catch the flow).
     const { kernel } = newKernel({ migrateLookup: 'flow' });
     const s = kernel.openSocket();
-    send(s, withPorts(spdAdd({ selector: { src: HOA, dst: HA, proto: IPPROTO_MH }, dir: IPSEC_DIR_OUTBOUND, templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10 }] }) as PfkeyMessage, 5, 0));
+    send(
+      s,
+      withPorts(
+        spdAdd({
+          selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
+          dir: IPSEC_DIR_OUTBOUND,
+          templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10 }],
+        }) as PfkeyMessage,
+        5,
+        0,
+      ),
+    );
     inbox(s);
     const spec = (dport: number): PfkeyMessage =>
       withPorts(
         buildMigrate({
           selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
           dir: IPSEC_DIR_OUTBOUND,
-          bundles: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 0x10, old: { src: HOA, dst: HA }, new: { src: HOA, dst: HA } }],
+          bundles: [
+            {
+              proto: IPPROTO_ESP,
+              mode: IPSEC_MODE_TRANSPORT,
+              reqid: 0x10,
+              old: { src: HOA, dst: HA },
+              new: { src: HOA, dst: HA },
+            },
+          ],
         }),
         5,
         dport,
@@ -306,7 +463,13 @@ describe('MIGRATE failures leave SPD and SAD as they were (property)', () => {
       fc.property(arb, (a) => {
         const { kernel, s } = mobileNode({ migrateLookup: a.lookup });
         const before = kernel.snapshot();
-        const random = a.bundles.map((b) => ({ proto: b.proto, mode: b.mode, reqid: b.reqid, old: { src: b.oldSrc, dst: b.oldDst }, new: { src: b.newSrc, dst: b.newDst } }));
+        const random = a.bundles.map((b) => ({
+          proto: b.proto,
+          mode: b.mode,
+          reqid: b.reqid,
+          old: { src: b.oldSrc, dst: b.oldDst },
+          new: { src: b.newSrc, dst: b.newDst },
+        }));
         // Half the cases start from a MIGRATE that can succeed, so both outcomes are exercised.
         const spec: MigrateSpec = a.base
           ? { ...outMove(), bundles: [...outMove().bundles, ...random.slice(1)] }

@@ -18,14 +18,16 @@
  *    any bundle (typically a MIGRATE sent twice: its old endpoints are stale).
  */
 import {
+  IPPROTO_ICMPV6,
+  IPPROTO_MH,
   type IpsecRequest,
+  ipToBytes,
   type MigrateBundle,
   type MigrateRequest,
   type PacketKey,
   PROTO_ANY,
   selectorKey,
 } from '@mip6sec/core';
-import { IPPROTO_ICMPV6, IPPROTO_MH, ipToBytes } from '@mip6sec/core';
 import { fail } from './errors.js';
 import type { Sad, SaRecord } from './sad.js';
 import { type PolicyRecord, type Spd, XFRM_MAX_DEPTH } from './spd.js';
@@ -69,14 +71,17 @@ export function applyMigrate(spd: Spd, sad: Sad, req: MigrateRequest, lookup: Mi
   if (n === 0 || n > XFRM_MAX_DEPTH) fail('EINVAL', `${n} migrate entries, need 1..${XFRM_MAX_DEPTH}`);
   const seen = new Set<string>();
   for (const b of req.bundles) {
-    if (allZero(b.newSrc) || allZero(b.newDst)) fail('EINVAL', 'a new address of a migrate entry is all zero');
+    if (allZero(b.newSrc) || allZero(b.newDst))
+      fail('EINVAL', 'a new address of a migrate entry is all zero');
     const key = bundleKey(b);
     if (seen.has(key)) fail('EINVAL', `migrate entries must be unique (${key})`);
     seen.add(key);
   }
 
   const policy =
-    lookup === 'exact' ? spd.get({ selector: req.selector, dir: req.dir }) : spd.lookup(req.dir, migrateFlowKey(req));
+    lookup === 'exact'
+      ? spd.get({ selector: req.selector, dir: req.dir })
+      : spd.lookup(req.dir, migrateFlowKey(req));
   if (!policy) fail('ENOENT', `no ${req.dir} policy for ${selectorKey(req.selector)}`);
 
   const moves: { sa: SaRecord; src: string; dst: string }[] = [];
@@ -100,7 +105,8 @@ export function applyMigrate(spd: Spd, sad: Sad, req: MigrateRequest, lookup: Mi
     }
     return out;
   });
-  if (matched === 0) fail('ENODATA', `no template of policy ${policy.index} has the old endpoints of any entry`);
+  if (matched === 0)
+    fail('ENODATA', `no template of policy ${policy.index} has the old endpoints of any entry`);
 
   try {
     sad.move(moves);

@@ -27,7 +27,12 @@ export interface PadEntryInput {
 
 function patternMatches(pattern: string, identity: string): boolean {
   if (!pattern.includes('*')) return pattern === identity;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(identity);
 }
 
@@ -36,7 +41,8 @@ export class Pad {
 
   /** Appends an entry (later entries are searched after earlier ones); EEXIST for a repeated identity. */
   add(input: PadEntryInput): PadEntry {
-    if (typeof input.identity !== 'string' || input.identity === '') fail('EINVAL', 'a PAD entry needs an identity');
+    if (typeof input.identity !== 'string' || input.identity === '')
+      fail('EINVAL', 'a PAD entry needs an identity');
     if (this.list.some((e) => e.identity === input.identity)) {
       fail('EEXIST', `a PAD entry for ${input.identity} exists`);
     }

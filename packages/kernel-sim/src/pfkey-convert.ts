@@ -13,12 +13,12 @@
  */
 import {
   type Direction,
+  IPPROTO_MH,
+  type Ip,
   type IpsecLevel,
   type IpsecMode,
   type IpsecProto,
   type IpsecRequest,
-  IPPROTO_MH,
-  type Ip,
   ipFromBytes,
   ipToBytes,
   type MigrateBundle,
@@ -28,9 +28,9 @@ import {
   type Selector,
 } from '@mip6sec/core';
 import {
+  type AddressExt,
   AF_INET,
   AF_INET6,
-  type AddressExt,
   IPPROTO_AH,
   IPPROTO_COMP,
   IPPROTO_ESP,
@@ -47,9 +47,9 @@ import {
   IPSEC_POLICY_DISCARD,
   IPSEC_POLICY_IPSEC,
   IPSEC_POLICY_NONE,
-  type IpsecRequest as PfkeyRequest,
   type PfkeyExtension,
   type PfkeyMessage,
+  type IpsecRequest as PfkeyRequest,
   type PolicyExt,
   type RefExt,
   SADB_EXT_ADDRESS_DST,
@@ -70,7 +70,10 @@ export type SaProto = 'esp' | 'ah';
  * The first extension of a type, typed by the caller. (The codec's getExtension resolves to `never` for
  * records that serve several types, such as the address, key and lifetime extensions.)
  */
-export function extOf<E extends PfkeyExtension>(msg: Pick<PfkeyMessage, 'extensions'>, type: number): E | undefined {
+export function extOf<E extends PfkeyExtension>(
+  msg: Pick<PfkeyMessage, 'extensions'>,
+  type: number,
+): E | undefined {
   for (const e of msg.extensions) if (e.type === type) return e as E;
   return undefined;
 }
@@ -102,7 +105,11 @@ export function satypeIsAny(satype: number): boolean {
   return satype === SADB_SATYPE_UNSPEC;
 }
 
-const PROTO_NUM: Readonly<Record<IpsecProto, number>> = { esp: IPPROTO_ESP, ah: IPPROTO_AH, ipcomp: IPPROTO_COMP };
+const PROTO_NUM: Readonly<Record<IpsecProto, number>> = {
+  esp: IPPROTO_ESP,
+  ah: IPPROTO_AH,
+  ipcomp: IPPROTO_COMP,
+};
 
 export function ipsecProtoNumber(p: IpsecProto): number {
   return PROTO_NUM[p];
@@ -114,7 +121,11 @@ export function ipsecProtoOf(n: number): IpsecProto | undefined {
 
 /** IPSEC_MODE_* to core; ANY is transport (af_key.c pfkey_mode_to_xfrm). BEET has no core mode. */
 export function modeOf(mode: number): IpsecMode | undefined {
-  return mode === IPSEC_MODE_ANY || mode === IPSEC_MODE_TRANSPORT ? 'transport' : mode === IPSEC_MODE_TUNNEL ? 'tunnel' : undefined;
+  return mode === IPSEC_MODE_ANY || mode === IPSEC_MODE_TRANSPORT
+    ? 'transport'
+    : mode === IPSEC_MODE_TUNNEL
+      ? 'tunnel'
+      : undefined;
 }
 
 export function modeNumber(mode: IpsecMode): number {
@@ -122,7 +133,13 @@ export function modeNumber(mode: IpsecMode): number {
 }
 
 export function dirOf(dir: number): Direction | undefined {
-  return dir === IPSEC_DIR_INBOUND ? 'in' : dir === IPSEC_DIR_OUTBOUND ? 'out' : dir === IPSEC_DIR_FWD ? 'fwd' : undefined;
+  return dir === IPSEC_DIR_INBOUND
+    ? 'in'
+    : dir === IPSEC_DIR_OUTBOUND
+      ? 'out'
+      : dir === IPSEC_DIR_FWD
+        ? 'fwd'
+        : undefined;
 }
 
 export function dirNumber(dir: Direction): number {
@@ -130,11 +147,19 @@ export function dirNumber(dir: Direction): number {
 }
 
 export function actionOf(policyType: number): PolicyAction {
-  return policyType === IPSEC_POLICY_DISCARD ? 'discard' : policyType === IPSEC_POLICY_IPSEC ? 'protect' : 'bypass';
+  return policyType === IPSEC_POLICY_DISCARD
+    ? 'discard'
+    : policyType === IPSEC_POLICY_IPSEC
+      ? 'protect'
+      : 'bypass';
 }
 
 export function policyTypeOf(action: PolicyAction): number {
-  return action === 'discard' ? IPSEC_POLICY_DISCARD : action === 'protect' ? IPSEC_POLICY_IPSEC : IPSEC_POLICY_NONE;
+  return action === 'discard'
+    ? IPSEC_POLICY_DISCARD
+    : action === 'protect'
+      ? IPSEC_POLICY_IPSEC
+      : IPSEC_POLICY_NONE;
 }
 
 /** A selector from SADB_EXT_ADDRESS_SRC/DST (af_key.c pfkey_spdadd): DST's protocol, MH type in sport. */

@@ -1,6 +1,6 @@
 import {
-  encode,
   ERRNO,
+  encode,
   getExtension,
   IPSEC_DIR_OUTBOUND,
   SADB_ADD,
@@ -18,8 +18,8 @@ import {
   SADB_X_SPDFLUSH,
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
-import { addSa, HA, HOA, inbox, newKernel, register, send, transportPolicy } from './kit.test-util.js';
 import { SADB_X_EALG_CHACHA20_POLY1305_SIM } from './algorithms.js';
+import { addSa, HA, HOA, inbox, newKernel, register, send, transportPolicy } from './kit.test-util.js';
 
 describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
   it('any number of sockets; REGISTER answers registered sockets with the supported algorithms', () => {
@@ -33,7 +33,9 @@ describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
     expect(reply).toMatchObject({ type: SADB_REGISTER, satype: SADB_SATYPE_ESP, seq: 7, pid: 99, errno: 0 });
     const enc = getExtension(reply!, SADB_EXT_SUPPORTED_ENCRYPT)!.algs.map((x) => x.id);
     expect(enc).toEqual(expect.arrayContaining([11, 12, 20, SADB_X_EALG_CHACHA20_POLY1305_SIM]));
-    expect(getExtension(reply!, SADB_EXT_SUPPORTED_AUTH)!.algs.map((x) => x.id)).toEqual(expect.arrayContaining([3, 5, 6, 7, 9]));
+    expect(getExtension(reply!, SADB_EXT_SUPPORTED_AUTH)!.algs.map((x) => x.id)).toEqual(
+      expect.arrayContaining([3, 5, 6, 7, 9]),
+    );
     // BROADCAST_REGISTERED: b (registered) gets it, c (not registered) does not.
     expect(inbox(b).map((m) => m.type)).toEqual([SADB_REGISTER]);
     expect(inbox(c)).toEqual([]);
@@ -50,14 +52,18 @@ describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
     const [a, b, c] = [kernel.openSocket('a'), kernel.openSocket('b'), kernel.openSocket('c')];
     register(a);
     send(a, { ...addSa({ spi: 0x1000, src: HOA, dst: HA }), seq: 3, pid: 11 });
-    for (const s of [a, b, c]) expect(inbox(s)).toEqual([expect.objectContaining({ type: SADB_ADD, seq: 3, pid: 11 })]);
+    for (const s of [a, b, c])
+      expect(inbox(s)).toEqual([expect.objectContaining({ type: SADB_ADD, seq: 3, pid: 11 })]);
     send(b, { ...transportPolicy(HOA, HA), seq: 4, pid: 12 });
-    for (const s of [a, b, c]) expect(inbox(s)).toEqual([expect.objectContaining({ type: SADB_X_SPDADD, seq: 4, pid: 12 })]);
+    for (const s of [a, b, c])
+      expect(inbox(s)).toEqual([expect.objectContaining({ type: SADB_X_SPDADD, seq: 4, pid: 12 })]);
     send(c, {
       type: SADB_GET,
       satype: SADB_SATYPE_ESP,
       seq: 5,
-      extensions: addSa({ spi: 0x1000, src: HOA, dst: HA }).extensions.filter((e) => e.type === SADB_EXT_SA || e.type === 5 || e.type === 6),
+      extensions: addSa({ spi: 0x1000, src: HOA, dst: HA }).extensions.filter(
+        (e) => e.type === SADB_EXT_SA || e.type === 5 || e.type === 6,
+      ),
     });
     expect(inbox(a)).toEqual([]);
     expect(inbox(b)).toEqual([]);
@@ -76,11 +82,31 @@ describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
     reserved[6] = 1;
     expect(() => a.write(reserved)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     const long = encode({ type: SADB_REGISTER, satype: 3 });
-    expect(() => a.write(Uint8Array.of(...long, 0, 0, 0, 0, 0, 0, 0, 0))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => a.write(Uint8Array.of(...long, 0, 0, 0, 0, 0, 0, 0, 0))).toThrow(
+      expect.objectContaining({ code: 'EMSGSIZE' }),
+    );
     expect(inbox(a)).toEqual([]);
     // DELETE of a missing SA: ESRCH, to the writer only, header only.
-    expect(send(a, { type: SADB_DELETE, satype: SADB_SATYPE_ESP, seq: 9, pid: 1, extensions: addSa({ spi: 5, src: HOA, dst: HA }).extensions.filter((e) => [1, 5, 6].includes(e.type)) })).toBe(0);
-    expect(inbox(a)).toEqual([{ type: SADB_DELETE, errno: ERRNO.ESRCH, satype: SADB_SATYPE_ESP, reserved: 0, seq: 9, pid: 1, extensions: [] }]);
+    expect(
+      send(a, {
+        type: SADB_DELETE,
+        satype: SADB_SATYPE_ESP,
+        seq: 9,
+        pid: 1,
+        extensions: addSa({ spi: 5, src: HOA, dst: HA }).extensions.filter((e) => [1, 5, 6].includes(e.type)),
+      }),
+    ).toBe(0);
+    expect(inbox(a)).toEqual([
+      {
+        type: SADB_DELETE,
+        errno: ERRNO.ESRCH,
+        satype: SADB_SATYPE_ESP,
+        reserved: 0,
+        seq: 9,
+        pid: 1,
+        extensions: [],
+      },
+    ]);
     expect(inbox(b)).toEqual([]);
     // A type without a handler: EOPNOTSUPP reply.
     a.write(encode({ type: 8, satype: 3 }, { validate: false }));
@@ -140,5 +166,76 @@ describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
     expect(slow.dropped).toBeGreaterThan(0);
     expect(slow.pending).toBeLessThan(10);
     expect(kernel.spd.size).toBe(10);
+  });
+});
+
+describe('bad input never crashes the kernel or leaves partial state (property)', () => {
+  it('mutated messages: the write fails cleanly or is answered; an error reply means nothing changed', async () => {
+    const fc = (await import('fast-check')).default;
+    const { buildMigrate, IPPROTO_ESP, IPSEC_MODE_TUNNEL } = await import('@mip6sec/pfkey-codec');
+    const { COA1, COA2 } = await import('./kit.test-util.js');
+    const seeds = [
+      encode(transportPolicy(HOA, HA)),
+      encode(addSa({ spi: 0x900, src: HOA, dst: HA })),
+      encode(addSa({ spi: 0x100, src: HOA, dst: HA, update: true })),
+      encode(
+        buildMigrate({
+          selector: { src: HOA, dst: HA },
+          dir: IPSEC_DIR_OUTBOUND,
+          kmaddress: { local: COA2, remote: HA },
+          bundles: [
+            {
+              proto: IPPROTO_ESP,
+              mode: IPSEC_MODE_TUNNEL,
+              reqid: 0,
+              old: { src: COA1, dst: HA },
+              new: { src: COA2, dst: HA },
+            },
+          ],
+        }),
+      ),
+      encode({ type: SADB_REGISTER, satype: SADB_SATYPE_ESP }),
+    ];
+    fc.assert(
+      fc.property(
+        fc.nat(seeds.length - 1),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: -16, max: 16 }),
+        (which, flips, cut) => {
+          const { kernel } = newKernel();
+          const s = kernel.openSocket();
+          send(s, transportPolicy(HOA, HA));
+          send(s, addSa({ spi: 0x100, src: HOA, dst: HA }));
+          inbox(s);
+          const bytes = seeds[which]!.slice();
+          for (const [at, v] of flips) bytes[16 + (at % Math.max(1, bytes.length - 16))] = v;
+          const msg = cut < 0 ? bytes.subarray(0, Math.max(0, bytes.length + cut * 8)) : bytes;
+          const before = kernel.snapshot();
+          try {
+            s.write(msg);
+          } catch (e) {
+            expect(['EMSGSIZE', 'EINVAL']).toContain((e as { code: string }).code);
+            expect(kernel.snapshot()).toEqual(before);
+            return;
+          }
+          const replies = inbox(s);
+          if (replies.some((r) => r.errno !== 0)) expect(kernel.snapshot()).toEqual(before);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('random bytes into the datapath come back as drops', async () => {
+    const fc = (await import('fast-check')).default;
+    const { kernel } = newKernel();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(0x45, 0x60), (b, first) => {
+        const bytes = Uint8Array.of(first, ...b);
+        const r = kernel.datapath.input(bytes);
+        expect(['drop', 'deliver', 'forward']).toContain(r.kind);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -10,8 +10,8 @@ import type { Clock, CryptoProvider, Ip, SecurityAssociation } from '@mip6sec/co
 import { createCryptoProvider } from '@mip6sec/crypto';
 import {
   decode,
-  encode,
   ERRNO,
+  encode,
   PF_KEY_V2,
   PfkeyError,
   type PfkeyMessage,
@@ -55,7 +55,10 @@ const HANDLERS: Readonly<Record<number, Handler>> = { ...SAD_HANDLERS, ...SPD_HA
 /** A deep, comparable picture of the kernel's state (property tests compare two of them). */
 export interface KernelSnapshot {
   readonly policies: readonly PolicyRecord[];
-  readonly sas: readonly (SecurityAssociation & { readonly replayTop: { hi: number; lo: number }; readonly acqSeq: number })[];
+  readonly sas: readonly (SecurityAssociation & {
+    readonly replayTop: { hi: number; lo: number };
+    readonly acqSeq: number;
+  })[];
   readonly acquires: readonly { seq: number; src: string; dst: string; failed: boolean }[];
 }
 
@@ -162,7 +165,7 @@ export class PfkeyKernel implements PfkeyEndpoint {
       if (cls === 'registered' && s.registered === 0) continue;
       if (s.deliver(bytes.slice())) reached = true;
     }
-    if (one && one.deliver(bytes)) reached = true;
+    if (one?.deliver(bytes)) reached = true;
     return reached;
   }
 
@@ -175,7 +178,9 @@ export class PfkeyKernel implements PfkeyEndpoint {
         replayTop: r.replay.top,
         acqSeq: r.acqSeq,
       })),
-      acquires: this.acquires.entries().map((a) => ({ seq: a.seq, src: a.src, dst: a.dst, failed: a.failed })),
+      acquires: this.acquires
+        .entries()
+        .map((a) => ({ seq: a.seq, src: a.src, dst: a.dst, failed: a.failed })),
     };
   }
 
@@ -222,5 +227,6 @@ function checkBaseHeader(bytes: Uint8Array): void {
     fail('EINVAL', 'bad sadb_msg version, reserved field or type');
   }
   const words = dv.getUint16(4, true);
-  if (words !== Math.floor(bytes.length / 8) || words < 2) fail('EMSGSIZE', `sadb_msg_len ${words} does not match ${bytes.length} bytes`);
+  if (words !== Math.floor(bytes.length / 8) || words < 2)
+    fail('EMSGSIZE', `sadb_msg_len ${words} does not match ${bytes.length} bytes`);
 }

@@ -36,8 +36,8 @@ import {
   SADB_X_EXT_NAT_T_SPORT,
   SADB_X_EXT_NAT_T_TYPE,
   SADB_X_EXT_SA2,
-  type SaExt,
   type Sa2Ext,
+  type SaExt,
   UNKNOWN_EXTENSION,
   type UnknownExt,
 } from '@mip6sec/pfkey-codec';
@@ -52,7 +52,16 @@ import {
   SADB_X_SAFLAGS_ESN,
 } from './algorithms.js';
 import { fail } from './errors.js';
-import { endpointExts, extOf, ipOf, modeNumber, modeOf, protoOfSatype, type SaProto, sockaddrOf } from './pfkey-convert.js';
+import {
+  endpointExts,
+  extOf,
+  ipOf,
+  modeNumber,
+  modeOf,
+  protoOfSatype,
+  type SaProto,
+  sockaddrOf,
+} from './pfkey-convert.js';
 import { MAX_REPLAY_WINDOW } from './replay-window.js';
 
 /** The simulation's replay-window extension type (see the module comment). */
@@ -145,9 +154,15 @@ export function saFromMessage(msg: PfkeyMessage): ParsedSa {
     if (alg === undefined) fail('ENOSYS', `encryption algorithm ${sa.encrypt} is not supported`);
     const key = keyE ? keyE.key.slice(0, Math.ceil(keyE.bits / 8)) : new Uint8Array(0);
     if (!encKeyBytes(alg).includes(key.length) || (keyE && keyE.bits !== key.length * 8)) {
-      fail('EINVAL', `a ${alg} key of ${keyE?.bits ?? 0} bits is not one of ${encKeyBytes(alg).map((n) => n * 8).join('/')}`);
+      fail(
+        'EINVAL',
+        `a ${alg} key of ${keyE?.bits ?? 0} bits is not one of ${encKeyBytes(alg)
+          .map((n) => n * 8)
+          .join('/')}`,
+      );
     }
-    if (isAead(alg) && integ !== 'none') fail('EINVAL', `${alg} is combined mode and takes no authentication algorithm`);
+    if (isAead(alg) && integ !== 'none')
+      fail('EINVAL', `${alg} is combined mode and takes no authentication algorithm`);
     if (alg === 'null' && integ === 'none') fail('EINVAL', 'ESP with neither encryption nor authentication');
     enc = { alg, key };
   } else if (integ === 'none') {
@@ -162,7 +177,8 @@ export function saFromMessage(msg: PfkeyMessage): ParsedSa {
     integData = { alg: integ, key };
   }
   const replayWindow = replayFrom(msg, sa);
-  if (replayWindow > MAX_REPLAY_WINDOW) fail('EINVAL', `replay window ${replayWindow} exceeds ${MAX_REPLAY_WINDOW}`);
+  if (replayWindow > MAX_REPLAY_WINDOW)
+    fail('EINVAL', `replay window ${replayWindow} exceeds ${MAX_REPLAY_WINDOW}`);
   const soft = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_SOFT));
   const hard = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_HARD));
   const encap = encapFrom(msg);
@@ -188,7 +204,8 @@ export function saFromMessage(msg: PfkeyMessage): ParsedSa {
 function encapFrom(msg: PfkeyMessage): UdpEncap | undefined {
   const type = getExtension(msg, SADB_X_EXT_NAT_T_TYPE);
   if (!type) return undefined;
-  if (type.natType !== UDP_ENCAP_ESPINUDP) fail('EINVAL', `NAT-T type ${type.natType} is not UDP_ENCAP_ESPINUDP (2)`);
+  if (type.natType !== UDP_ENCAP_ESPINUDP)
+    fail('EINVAL', `NAT-T type ${type.natType} is not UDP_ENCAP_ESPINUDP (2)`);
   const sport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_SPORT);
   const dport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_DPORT);
   if (!sport || !dport) fail('EINVAL', 'NAT-T needs both NAT_T_SPORT and NAT_T_DPORT');
@@ -202,7 +219,12 @@ export interface SaView {
   readonly state: SaState;
   readonly flags: number;
   readonly acqSeq: number;
-  readonly current?: { readonly packets: number; readonly bytes: number; readonly addTime: number; readonly useTime?: number };
+  readonly current?: {
+    readonly packets: number;
+    readonly bytes: number;
+    readonly addTime: number;
+    readonly useTime?: number;
+  };
 }
 
 /**
@@ -244,13 +266,23 @@ export function saExtensions(
     if (d.integ) exts.push(keyExt(SADB_EXT_KEY_AUTH, d.integ.key));
     if (v.id.proto === 'esp') exts.push(keyExt(SADB_EXT_KEY_ENCRYPT, d.enc.key));
   }
-  exts.push({ type: SADB_X_EXT_SA2, mode: modeNumber(d.mode), sequence: v.acqSeq >>> 0, reqid: d.reqid >>> 0 });
+  exts.push({
+    type: SADB_X_EXT_SA2,
+    mode: modeNumber(d.mode),
+    sequence: v.acqSeq >>> 0,
+    reqid: d.reqid >>> 0,
+  });
   if (d.encap) {
     exts.push({ type: SADB_X_EXT_NAT_T_TYPE, natType: UDP_ENCAP_ESPINUDP });
     exts.push({ type: SADB_X_EXT_NAT_T_SPORT, port: d.encap.sport } satisfies NatTPortExt);
     exts.push({ type: SADB_X_EXT_NAT_T_DPORT, port: d.encap.dport } satisfies NatTPortExt);
     if (d.encap.oa) {
-      exts.push({ type: SADB_X_EXT_NAT_T_OA, proto: 0, prefixlen: 0, address: sockaddrOf(d.encap.oa) } satisfies AddressExt);
+      exts.push({
+        type: SADB_X_EXT_NAT_T_OA,
+        proto: 0,
+        prefixlen: 0,
+        address: sockaddrOf(d.encap.oa),
+      } satisfies AddressExt);
     }
   }
   if (d.replayWindow > 255) exts.push(replayExt(d.replayWindow));
@@ -267,7 +299,8 @@ export function saFromKernelMessage(msg: PfkeyMessage): SecurityAssociation {
   const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
   const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
   const proto: SaProto | undefined = protoOfSatype(msg.satype);
-  if (!sa || !src || !dst || !proto) fail('EINVAL', 'the kernel sent an SA message without SA, addresses or satype');
+  if (!sa || !src || !dst || !proto)
+    fail('EINVAL', 'the kernel sent an SA message without SA, addresses or satype');
   const sa2: Sa2Ext | undefined = getExtension(msg, SADB_X_EXT_SA2);
   const keyA = extOf<KeyExt>(msg, SADB_EXT_KEY_AUTH);
   const keyE = extOf<KeyExt>(msg, SADB_EXT_KEY_ENCRYPT);
@@ -286,7 +319,9 @@ export function saFromKernelMessage(msg: PfkeyMessage): SecurityAssociation {
     mode: modeOf(sa2?.mode ?? 0) ?? 'transport',
     reqid: sa2?.reqid ?? 0,
     enc: { alg: enc ?? 'null', key: keyE ? keyE.key.slice() : new Uint8Array(0) },
-    ...(integ && integ !== 'none' ? { integ: { alg: integ, key: keyA ? keyA.key.slice() : new Uint8Array(0) } } : {}),
+    ...(integ && integ !== 'none'
+      ? { integ: { alg: integ, key: keyA ? keyA.key.slice() : new Uint8Array(0) } }
+      : {}),
     replayWindow: replayFrom(msg, sa),
     esn: (sa.flags & SADB_X_SAFLAGS_ESN) !== 0,
     ...(soft ? { soft } : {}),

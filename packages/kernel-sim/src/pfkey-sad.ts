@@ -5,12 +5,16 @@
  * Handlers throw KernelError with the errno Linux answers; the dispatcher turns it into the error reply.
  */
 import type { IpsecRequest, PacketKey } from '@mip6sec/core';
+import { ENC_TRANSFORMS } from '@mip6sec/crypto';
 import {
   type AddressExt,
   getExtension,
+  IPSEC_DIR_OUTBOUND,
+  IPSEC_POLICY_IPSEC,
   type PfkeyExtension,
   type PfkeyMessage,
   type ProposalExt,
+  SADB_AALG_NONE,
   SADB_ACQUIRE,
   SADB_ADD,
   SADB_DELETE,
@@ -30,21 +34,33 @@ import {
   SADB_UPDATE,
   SADB_X_EXT_POLICY,
   SADB_X_EXT_SA2,
-  SADB_AALG_NONE,
   type SadbComb,
-  IPSEC_DIR_OUTBOUND,
-  IPSEC_POLICY_IPSEC,
 } from '@mip6sec/pfkey-codec';
 import { encId, isAead, supportedAuth, supportedEncrypt } from './algorithms.js';
 import { fail } from './errors.js';
 import type { KernelContext } from './kernel-context.js';
-import { endpointExts, extOf, ipOf, modeOf, protoOfSatype, refExt, satypeOf, satypeIsAny, type SaProto } from './pfkey-convert.js';
-import { type ParsedSa, saExtensions, saFromMessage, type SaView } from './pfkey-sa.js';
-import type { PfkeySocket } from './pfkey-socket.js';
-import { DEFAULT_SPI_MAX, DEFAULT_SPI_MIN, newSaRecord, type SaRecord, toSecurityAssociation } from './sad.js';
-import type { PolicyRecord } from './spd.js';
 import type { ExpireKind } from './lifetimes.js';
-import { ENC_TRANSFORMS } from '@mip6sec/crypto';
+import {
+  endpointExts,
+  extOf,
+  ipOf,
+  modeOf,
+  protoOfSatype,
+  refExt,
+  type SaProto,
+  satypeIsAny,
+  satypeOf,
+} from './pfkey-convert.js';
+import { type ParsedSa, type SaView, saExtensions, saFromMessage } from './pfkey-sa.js';
+import type { PfkeySocket } from './pfkey-socket.js';
+import {
+  DEFAULT_SPI_MAX,
+  DEFAULT_SPI_MIN,
+  newSaRecord,
+  type SaRecord,
+  toSecurityAssociation,
+} from './sad.js';
+import type { PolicyRecord } from './spd.js';
 
 export function saView(r: SaRecord): SaView {
   const sa = toSecurityAssociation(r);
@@ -103,15 +119,26 @@ export function handleGetSpi(k: KernelContext, sock: PfkeySocket, msg: PfkeyMess
     const max = range ? range.max >>> 0 : DEFAULT_SPI_MAX;
     if (min === 0 && max === 0) fail('EINVAL', 'SPI range 0..0');
     const spi = k.sad.allocateSpi(dst, proto, Math.max(min, 1), max, k.spiRandom);
-    larval = newSaRecord({ src, dst, spi, proto }, { mode, reqid }, k.clock.now(), { larval: true, acqSeq: msg.seq });
+    larval = newSaRecord({ src, dst, spi, proto }, { mode, reqid }, k.clock.now(), {
+      larval: true,
+      acqSeq: msg.seq,
+    });
     k.sad.insert(larval);
     k.lifetimes.startLarval(larval, k.acquires.acqExpires);
   }
   k.broadcast({ ...header(msg), extensions: saExtensions(saView(larval), { withKeys: false }) }, 'one', sock);
 }
 
-function findLarvalBySeq(k: KernelContext, seq: number, proto: SaProto, src: string, dst: string): SaRecord | undefined {
-  for (const r of k.sad.matching(proto, 'transport', 0, src, dst).concat(k.sad.matching(proto, 'tunnel', 0, src, dst))) {
+function findLarvalBySeq(
+  k: KernelContext,
+  seq: number,
+  proto: SaProto,
+  src: string,
+  dst: string,
+): SaRecord | undefined {
+  for (const r of k.sad
+    .matching(proto, 'transport', 0, src, dst)
+    .concat(k.sad.matching(proto, 'tunnel', 0, src, dst))) {
     if (r.state === 'larval' && r.acqSeq === seq) return r;
   }
   return undefined;
@@ -243,16 +270,37 @@ export function proposal(proto: SaProto): ProposalExt {
   const auths = supportedAuth();
   if (proto === 'ah') {
     for (const a of auths) {
-      combs.push({ auth: a.id, encrypt: 0, flags: 0, authMinbits: a.minbits, authMaxbits: a.maxbits, encryptMinbits: 0, encryptMaxbits: 0, ...COMB_LIFETIMES });
+      combs.push({
+        auth: a.id,
+        encrypt: 0,
+        flags: 0,
+        authMinbits: a.minbits,
+        authMaxbits: a.maxbits,
+        encryptMinbits: 0,
+        encryptMaxbits: 0,
+        ...COMB_LIFETIMES,
+      });
     }
   } else {
-    for (const [alg, t] of Object.entries(ENC_TRANSFORMS) as [keyof typeof ENC_TRANSFORMS, (typeof ENC_TRANSFORMS)[keyof typeof ENC_TRANSFORMS]][]) {
+    for (const [alg, t] of Object.entries(ENC_TRANSFORMS) as [
+      keyof typeof ENC_TRANSFORMS,
+      (typeof ENC_TRANSFORMS)[keyof typeof ENC_TRANSFORMS],
+    ][]) {
       if (alg === 'null') continue;
       const encryptMinbits = Math.min(...t.keyLengths) * 8;
       const encryptMaxbits = Math.max(...t.keyLengths) * 8;
       const pairs = isAead(alg) ? [{ id: SADB_AALG_NONE, minbits: 0, maxbits: 0 }] : auths;
       for (const a of pairs) {
-        combs.push({ auth: a.id, encrypt: encId(alg), flags: 0, authMinbits: a.minbits, authMaxbits: a.maxbits, encryptMinbits, encryptMaxbits, ...COMB_LIFETIMES });
+        combs.push({
+          auth: a.id,
+          encrypt: encId(alg),
+          flags: 0,
+          authMinbits: a.minbits,
+          authMaxbits: a.maxbits,
+          encryptMinbits,
+          encryptMaxbits,
+          ...COMB_LIFETIMES,
+        });
       }
     }
   }
@@ -273,14 +321,31 @@ export function raiseAcquire(
   _key: PacketKey,
 ): boolean {
   if (!k.hasRegistered() || t.proto === 'ipcomp') return false;
-  const entry = k.acquires.raise({ proto: t.proto, mode: t.mode, reqid: t.reqid, src, dst, policyIndex: policy.index });
+  const entry = k.acquires.raise({
+    proto: t.proto,
+    mode: t.mode,
+    reqid: t.reqid,
+    src,
+    dst,
+    policyIndex: policy.index,
+  });
   const exts: PfkeyExtension[] = [
     ...endpointExts(src, dst),
-    { type: SADB_X_EXT_POLICY, policyType: IPSEC_POLICY_IPSEC, dir: IPSEC_DIR_OUTBOUND, id: policy.index, priority: policy.priority, requests: [] },
+    {
+      type: SADB_X_EXT_POLICY,
+      policyType: IPSEC_POLICY_IPSEC,
+      dir: IPSEC_DIR_OUTBOUND,
+      id: policy.index,
+      priority: policy.priority,
+      requests: [],
+    },
     proposal(t.proto),
   ];
   if (policy.ref) exts.push(refExt(policy.ref));
-  return k.broadcast({ type: SADB_ACQUIRE, satype: satypeOf(t.proto), seq: entry.seq, extensions: exts }, 'registered');
+  return k.broadcast(
+    { type: SADB_ACQUIRE, satype: satypeOf(t.proto), seq: entry.seq, extensions: exts },
+    'registered',
+  );
 }
 
 export const SAD_HANDLERS = {
@@ -294,4 +359,3 @@ export const SAD_HANDLERS = {
   [SADB_FLUSH]: handleFlush,
   [SADB_DUMP]: handleDump,
 } as const;
-

@@ -96,7 +96,14 @@ export function handleSpdAdd(k: KernelContext, _sock: PfkeySocket, msg: PfkeyMes
   );
   const type = update ? SADB_X_SPDUPDATE : SADB_X_SPDADD;
   k.broadcast(
-    { type, satype: msg.satype, reserved: POLICY_REFCOUNT, seq: msg.seq, pid: msg.pid, extensions: policyExtensions(policy, true) },
+    {
+      type,
+      satype: msg.satype,
+      reserved: POLICY_REFCOUNT,
+      seq: msg.seq,
+      pid: msg.pid,
+      extensions: policyExtensions(policy, true),
+    },
     'all',
   );
 }
@@ -105,7 +112,14 @@ export function handleSpdDelete(k: KernelContext, _sock: PfkeySocket, msg: Pfkey
   const { selector, dir } = policyIdOf(msg);
   const p = k.spd.delete({ selector, dir });
   k.broadcast(
-    { type: SADB_X_SPDDELETE, satype: msg.satype, reserved: POLICY_REFCOUNT, seq: msg.seq, pid: msg.pid, extensions: policyExtensions(p, false) },
+    {
+      type: SADB_X_SPDDELETE,
+      satype: msg.satype,
+      reserved: POLICY_REFCOUNT,
+      seq: msg.seq,
+      pid: msg.pid,
+      extensions: policyExtensions(p, false),
+    },
     'all',
   );
 }
@@ -115,7 +129,14 @@ export function handleSpdGetOrDelete2(k: KernelContext, sock: PfkeySocket, msg: 
   if (msg.type === SADB_X_SPDDELETE2) {
     const p = k.spd.deleteByIndex(id);
     k.broadcast(
-      { type: SADB_X_SPDDELETE2, satype: msg.satype, reserved: POLICY_REFCOUNT, seq: msg.seq, pid: msg.pid, extensions: policyExtensions(p, false) },
+      {
+        type: SADB_X_SPDDELETE2,
+        satype: msg.satype,
+        reserved: POLICY_REFCOUNT,
+        seq: msg.seq,
+        pid: msg.pid,
+        extensions: policyExtensions(p, false),
+      },
       'all',
     );
     return;
@@ -123,7 +144,14 @@ export function handleSpdGetOrDelete2(k: KernelContext, sock: PfkeySocket, msg: 
   const p = k.spd.getByIndex(id);
   if (!p) fail('ENOENT', `no policy with index ${id}`);
   k.broadcast(
-    { type: SADB_X_SPDGET, satype: msg.satype, reserved: POLICY_REFCOUNT, seq: msg.seq, pid: msg.pid, extensions: policyExtensions(p, false) },
+    {
+      type: SADB_X_SPDGET,
+      satype: msg.satype,
+      reserved: POLICY_REFCOUNT,
+      seq: msg.seq,
+      pid: msg.pid,
+      extensions: policyExtensions(p, false),
+    },
     'one',
     sock,
   );
@@ -134,7 +162,14 @@ export function handleSpdDump(k: KernelContext, sock: PfkeySocket, msg: PfkeyMes
   if (all.length === 0) fail('ENOENT', 'the SPD is empty');
   all.forEach((p, i) => {
     k.broadcast(
-      { type: SADB_X_SPDDUMP, satype: msg.satype, reserved: POLICY_REFCOUNT, seq: all.length - 1 - i, pid: msg.pid, extensions: policyExtensions(p, false) },
+      {
+        type: SADB_X_SPDDUMP,
+        satype: msg.satype,
+        reserved: POLICY_REFCOUNT,
+        seq: all.length - 1 - i,
+        pid: msg.pid,
+        extensions: policyExtensions(p, false),
+      },
       'one',
       sock,
     );
@@ -174,7 +209,12 @@ export function handleMigrate(k: KernelContext, _sock: PfkeySocket, msg: PfkeyMe
   const kma = getExtension(msg, SADB_X_EXT_KMADDRESS);
   const exts: PfkeyExtension[] = [];
   if (kma) {
-    exts.push({ type: SADB_X_EXT_KMADDRESS, reserved: kma.reserved, local: sockaddrOf(ipOf(kma.local)), remote: sockaddrOf(ipOf(kma.remote)) });
+    exts.push({
+      type: SADB_X_EXT_KMADDRESS,
+      reserved: kma.reserved,
+      local: sockaddrOf(ipOf(kma.local)),
+      remote: sockaddrOf(ipOf(kma.remote)),
+    });
   }
   exts.push(...selectorToExts(req.selector, true), {
     type: SADB_X_EXT_POLICY,
@@ -191,7 +231,10 @@ export function handleMigrate(k: KernelContext, _sock: PfkeySocket, msg: PfkeyMe
     })),
   });
   const firstProto = ipsecProtoOf(pol.requests[0]?.proto ?? 0);
-  k.broadcast({ type: SADB_X_MIGRATE, satype: firstProto ? satypeOf(firstProto) : 0, extensions: exts }, 'all');
+  k.broadcast(
+    { type: SADB_X_MIGRATE, satype: firstProto ? satypeOf(firstProto) : 0, extensions: exts },
+    'all',
+  );
 }
 
 export const SPD_HANDLERS = {

@@ -37,8 +37,14 @@ export function simKernel(options: SimKernelPluginOptions = {}): Plugin {
       container.register(SIM_KERNEL, {
         useFactory: (c) => {
           if (!kernel) {
-            const crypto = c.isRegistered(CRYPTO_PROVIDER, true) ? c.resolve<CryptoProvider>(CRYPTO_PROVIDER) : undefined;
-            kernel = new PfkeyKernel({ ...options, clock: c.resolve<Clock>(CLOCK), ...(crypto ? { crypto } : {}) });
+            const crypto = c.isRegistered(CRYPTO_PROVIDER, true)
+              ? c.resolve<CryptoProvider>(CRYPTO_PROVIDER)
+              : undefined;
+            kernel = new PfkeyKernel({
+              ...options,
+              clock: c.resolve<Clock>(CLOCK),
+              ...(crypto ? { crypto } : {}),
+            });
           }
           return kernel;
         },

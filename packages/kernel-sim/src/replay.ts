@@ -3,7 +3,8 @@
  * one JSON object per command. Commands, one per line (`#` comments and blank lines ignored):
  *
  * - `send SOCKET HEX`: writes a PF_KEY message from the named socket (opened on first use). Reports the
- *   write's errno (0 or a name) and every message any socket received, decoded to the codec's JSON.
+ *   request's errno (0 or a name: the write's own failure for a bad base header, else the sadb_msg_errno
+ *   of the kernel's error reply) and every message any socket received, decoded to the codec's JSON.
  * - `packet out SRC DST PROTO [SPORT DPORT | MHTYPE]`: an outbound packet through the SPD (PROTO a number
  *   or udp/tcp/icmpv6/mh); reports the verdict, the bytes sent as hex, and any ACQUIRE raised.
  * - `packet in HEX`: an inbound packet through the SAD and SPD; reports the verdict.
@@ -12,7 +13,15 @@
  *
  * A bad line is reported as `{"line":N,"error":"..."}` and the script goes on.
  */
-import { IPPROTO_ICMPV6, IPPROTO_MH, IPPROTO_TCP, IPPROTO_UDP, isIp, canonicalIp, VirtualClock } from '@mip6sec/core';
+import {
+  canonicalIp,
+  IPPROTO_ICMPV6,
+  IPPROTO_MH,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  isIp,
+  VirtualClock,
+} from '@mip6sec/core';
 import { decode, fromHex, toHex, toJson } from '@mip6sec/pfkey-codec';
 import { codeOf } from './errors.js';
 import { buildUdp } from './ip-packet.js';
@@ -22,7 +31,12 @@ import type { PfkeySocket } from './pfkey-socket.js';
 
 export type ReplayOutput = Record<string, unknown>;
 
-const PROTO_NAMES: Readonly<Record<string, number>> = { udp: IPPROTO_UDP, tcp: IPPROTO_TCP, icmpv6: IPPROTO_ICMPV6, mh: IPPROTO_MH };
+const PROTO_NAMES: Readonly<Record<string, number>> = {
+  udp: IPPROTO_UDP,
+  tcp: IPPROTO_TCP,
+  icmpv6: IPPROTO_ICMPV6,
+  mh: IPPROTO_MH,
+};
 
 class LineError extends Error {}
 
@@ -35,12 +49,14 @@ function protoOf(text: string): number {
 
 function portOf(text: string | undefined, what: string): number {
   if (text === undefined) throw new LineError(`${what} is missing`);
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw new LineError(`${what} ${JSON.stringify(text)}`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff)
+    throw new LineError(`${what} ${JSON.stringify(text)}`);
   return Number(text);
 }
 
 function address(text: string | undefined, what: string): string {
-  if (text === undefined || !isIp(text)) throw new LineError(`${what} ${JSON.stringify(text)} is not an address`);
+  if (text === undefined || !isIp(text))
+    throw new LineError(`${what} ${JSON.stringify(text)} is not an address`);
   return canonicalIp(text);
 }
 
@@ -52,7 +68,14 @@ function hexOf(text: string | undefined): Uint8Array {
 
 /** The upper-layer PDU `packet out` sends: headers with the given ports or MH type, a little data. */
 function payloadFor(src: string, dst: string, proto: number, args: string[]): Uint8Array {
-  if (proto === IPPROTO_UDP) return buildUdp(src, dst, portOf(args[0], 'source port'), portOf(args[1], 'destination port'), new Uint8Array(8));
+  if (proto === IPPROTO_UDP)
+    return buildUdp(
+      src,
+      dst,
+      portOf(args[0], 'source port'),
+      portOf(args[1], 'destination port'),
+      new Uint8Array(8),
+    );
   if (proto === IPPROTO_TCP) {
     const tcp = new Uint8Array(20);
     const dv = new DataView(tcp.buffer);
@@ -138,10 +161,23 @@ export async function runReplay(
         } catch (e) {
           errno = codeOf(e);
         }
-        return { cmd: 'send', socket: args[0], errno, delivered: delivered() };
+        const got = delivered();
+        if (errno === 0) {
+          // Linux's send() succeeds once the header parsed; the failure is in the error reply to the writer.
+          const reply = got.find((d) => {
+            const m = (d as { socket: string; message: { errno?: unknown } }).message;
+            return (d as { socket: string }).socket === args[0] && m.errno !== undefined && m.errno !== 0;
+          });
+          if (reply) errno = (reply as { message: { errno: string | number } }).message.errno;
+        }
+        return { cmd: 'send', socket: args[0], errno, delivered: got };
       }
       case 'packet':
-        return args[0] === 'out' ? packetOut(args.slice(1)) : args[0] === 'in' ? packetIn(args.slice(1)) : badPacket();
+        return args[0] === 'out'
+          ? packetOut(args.slice(1))
+          : args[0] === 'in'
+            ? packetIn(args.slice(1))
+            : badPacket();
       case 'advance': {
         const s = args[0];
         if (s === undefined || !/^\d+(\.\d+)?$/.test(s)) throw new LineError('usage: advance SECONDS');

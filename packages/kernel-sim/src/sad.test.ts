@@ -22,18 +22,27 @@ import {
   SADB_UPDATE,
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
-import { extOf } from './pfkey-convert.js';
 import { addSa, HA, HOA, inbox, newKernel, register, send, transportPolicy } from './kit.test-util.js';
+import { extOf } from './pfkey-convert.js';
 
 const ends = (src = HOA, dst = HA) =>
-  addSa({ spi: 1, src, dst }).extensions.filter((e) => e.type === SADB_EXT_ADDRESS_SRC || e.type === SADB_EXT_ADDRESS_DST);
+  addSa({ spi: 1, src, dst }).extensions.filter(
+    (e) => e.type === SADB_EXT_ADDRESS_SRC || e.type === SADB_EXT_ADDRESS_DST,
+  );
 
-function getSpi(sock: ReturnType<ReturnType<typeof newKernel>['kernel']['openSocket']>, seq = 1, range?: [number, number]) {
+function getSpi(
+  sock: ReturnType<ReturnType<typeof newKernel>['kernel']['openSocket']>,
+  seq = 1,
+  range?: [number, number],
+) {
   send(sock, {
     type: SADB_GETSPI,
     satype: SADB_SATYPE_ESP,
     seq,
-    extensions: [...ends(), ...(range ? [{ type: SADB_EXT_SPIRANGE, min: range[0], max: range[1] } as const] : [])],
+    extensions: [
+      ...ends(),
+      ...(range ? [{ type: SADB_EXT_SPIRANGE, min: range[0], max: range[1] } as const] : []),
+    ],
   });
   return inbox(sock);
 }
@@ -126,7 +135,17 @@ describe('SAD state machine through PF_KEY', () => {
     const km = kernel.openSocket();
     register(km);
     send(s, transportPolicy(HOA, HA));
-    send(s, addSa({ spi: 0x100, src: HOA, dst: HA, reqid: 0x10, soft: { allocations: 2 }, hard: { allocations: 4 } }));
+    send(
+      s,
+      addSa({
+        spi: 0x100,
+        src: HOA,
+        dst: HA,
+        reqid: 0x10,
+        soft: { allocations: 2 },
+        hard: { allocations: 4 },
+      }),
+    );
     inbox(km);
     const out = () => kernel.datapath.output({ src: HOA, dst: HA, proto: 17, payload: new Uint8Array(8) });
     expect(out().kind).toBe('send');
@@ -141,7 +160,10 @@ describe('SAD state machine through PF_KEY', () => {
     expect(inbox(km).map((m) => m.type)).toEqual([SADB_EXPIRE]);
     expect(kernel.sad.size).toBe(0);
 
-    send(s, addSa({ spi: 0x200, src: HOA, dst: HA, reqid: 0x10, soft: { bytes: 10n }, hard: { bytes: 20n } }));
+    send(
+      s,
+      addSa({ spi: 0x200, src: HOA, dst: HA, reqid: 0x10, soft: { bytes: 10n }, hard: { bytes: 20n } }),
+    );
     inbox(km);
     expect(out().kind).toBe('send'); // 8 bytes
     expect(out().kind).toBe('send'); // 16, soft crossed at the next check
@@ -156,7 +178,13 @@ describe('SAD state machine through PF_KEY', () => {
     send(s, addSa({ spi: 0x100, src: HOA, dst: HA }));
     send(s, addSa({ spi: 0x101, src: HA, dst: HOA }));
     inbox(s);
-    send(s, { type: SADB_GET, satype: SADB_SATYPE_ESP, extensions: addSa({ spi: 0x101, src: HA, dst: HOA }).extensions.filter((e) => [1, 5, 6].includes(e.type)) });
+    send(s, {
+      type: SADB_GET,
+      satype: SADB_SATYPE_ESP,
+      extensions: addSa({ spi: 0x101, src: HA, dst: HOA }).extensions.filter((e) =>
+        [1, 5, 6].includes(e.type),
+      ),
+    });
     const [got] = inbox(s);
     expect(got?.type).toBe(SADB_GET);
     expect(got?.extensions.some((e) => e.type === 9)).toBe(true);
@@ -180,7 +208,10 @@ describe('SAD state machine through PF_KEY', () => {
     const sa = getExtension(m, SADB_EXT_SA)!;
     send(s, { ...m, extensions: m.extensions.map((e) => (e === sa ? { ...sa, encrypt: 3 } : e)) });
     expect(inbox(s)[0]?.errno).toBe(ERRNO.ENOSYS);
-    send(s, { ...m, extensions: m.extensions.map((e) => (e.type === 9 ? { ...e, bits: 128, key: new Uint8Array(16) } : e)) });
+    send(s, {
+      ...m,
+      extensions: m.extensions.map((e) => (e.type === 9 ? { ...e, bits: 128, key: new Uint8Array(16) } : e)),
+    });
     expect(inbox(s)[0]?.errno).toBe(ERRNO.EINVAL);
     expect(kernel.sad.size).toBe(0);
   });

@@ -5,6 +5,8 @@
  * expired (still usable, no longer preferred) and dead when removed. Records here are the kernel's own and
  * mutable; callers outside the kernel get {@link toSecurityAssociation} copies.
  */
+
+import type { EncAlgorithm, IntegAlgorithm } from '@mip6sec/core';
 import {
   type IpsecMode,
   type LifetimeLimits,
@@ -16,7 +18,6 @@ import {
   saKey,
   type UdpEncap,
 } from '@mip6sec/core';
-import type { EncAlgorithm, IntegAlgorithm } from '@mip6sec/core';
 import { fail } from './errors.js';
 import { ReplayWindow } from './replay-window.js';
 
@@ -132,7 +133,13 @@ export class Sad {
    * Outbound selection for a template: a usable SA with these endpoints, protocol, mode and reqid,
    * preferring mature over dying and then the newest (Linux xfrm_state_find's choice).
    */
-  findOutbound(proto: SaProto, mode: IpsecMode, reqid: number, src: string, dst: string): SaRecord | undefined {
+  findOutbound(
+    proto: SaProto,
+    mode: IpsecMode,
+    reqid: number,
+    src: string,
+    dst: string,
+  ): SaRecord | undefined {
     const set = this.byOutbound.get(endpointKey(proto, mode, src, dst));
     if (!set) return undefined;
     let best: SaRecord | undefined;
@@ -182,7 +189,8 @@ export class Sad {
     const arriving = new Set<string>();
     for (const m of moves) {
       const key = saKey({ ...m.sa, src: m.src, dst: m.dst });
-      if (arriving.has(key) || (this.byKey.has(key) && !leaving.has(key))) fail('EEXIST', `an SA ${key} exists`);
+      if (arriving.has(key) || (this.byKey.has(key) && !leaving.has(key)))
+        fail('EEXIST', `an SA ${key} exists`);
       arriving.add(key);
     }
     for (const m of moves) {

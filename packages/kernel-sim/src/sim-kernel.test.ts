@@ -5,8 +5,8 @@ import {
   IPPROTO_MH,
   KERNEL_BACKEND,
   KernelError,
-  parsePrefix,
   type PolicyData,
+  parsePrefix,
   type SaData,
   selector,
   VirtualClock,
@@ -44,7 +44,13 @@ const gcm = (mode: 'tunnel' | 'transport' = 'tunnel', reqid = 0x42): SaData => (
 describe('SimKernel: KernelBackend through PF_KEY', () => {
   it('reports its features and counts every message across the socket', async () => {
     const { backend } = setup();
-    expect(backend.features()).toEqual({ espStates: true, migrate: true, acquireRef: true, datapath: true, udpEncap: true });
+    expect(backend.features()).toEqual({
+      espStates: true,
+      migrate: true,
+      acquireRef: true,
+      datapath: true,
+      udpEncap: true,
+    });
     // Two REGISTERs went out, two answers came back.
     expect(backend.stats()).toMatchObject({ messagesToKernel: 2, messagesFromKernel: 2 });
     await backend.dumpPolicies();
@@ -57,7 +63,13 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     const { backend, events } = setup();
     const id = { selector: selector(HOA, parsePrefix('::/0')), dir: 'out' as const };
     const p = await backend.addPolicy(id, tunnelOut(COA1));
-    expect(p).toMatchObject({ index: 1, dir: 'out', action: 'protect', priority: 10, templates: [{ src: COA1, dst: HA, reqid: 0x42, level: 'unique' }] });
+    expect(p).toMatchObject({
+      index: 1,
+      dir: 'out',
+      action: 'protect',
+      priority: 10,
+      templates: [{ src: COA1, dst: HA, reqid: 0x42, level: 'unique' }],
+    });
     await expect(backend.addPolicy(id, tunnelOut(COA1))).rejects.toMatchObject({ code: 'EEXIST' });
     expect(await backend.queryPolicy(id)).toEqual(p);
     const u = await backend.updatePolicy(id, tunnelOut(COA2));
@@ -70,18 +82,42 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     await backend.flushPolicies();
     expect(await backend.dumpPolicies()).toEqual([]);
     await tick();
-    expect(events.filter((e) => e.type === 'kernel.policy').map((e) => (e as { op: string }).op)).toEqual(['add', 'update', 'delete', 'add', 'flush']);
+    expect(events.filter((e) => e.type === 'kernel.policy').map((e) => (e as { op: string }).op)).toEqual([
+      'add',
+      'update',
+      'delete',
+      'add',
+      'flush',
+    ]);
   });
 
   it('SAs: getSpi then addSa completes the larval SA; query, dump, update endpoints, delete', async () => {
     const { backend, kernel } = setup();
-    const spi = await backend.getSpi({ src: COA1, dst: HA, proto: 'esp', reqid: 0x42, min: 0x1000, max: 0x1fff });
+    const spi = await backend.getSpi({
+      src: COA1,
+      dst: HA,
+      proto: 'esp',
+      reqid: 0x42,
+      min: 0x1000,
+      max: 0x1fff,
+    });
     expect(spi).toBeGreaterThanOrEqual(0x1000);
     expect(kernel.sad.get({ dst: HA, spi, proto: 'esp' })!.state).toBe('larval');
     const id = { src: COA1, dst: HA, spi, proto: 'esp' as const };
-    await backend.addSa(id, { ...gcm(), soft: { addSeconds: 100, bytes: 0, packets: 0 }, hard: { addSeconds: 120, bytes: 0, packets: 0 } });
+    await backend.addSa(id, {
+      ...gcm(),
+      soft: { addSeconds: 100, bytes: 0, packets: 0 },
+      hard: { addSeconds: 120, bytes: 0, packets: 0 },
+    });
     const sa = await backend.querySa(id);
-    expect(sa).toMatchObject({ ...id, state: 'mature', mode: 'tunnel', reqid: 0x42, replayWindow: 64, enc: { alg: 'aes-gcm-16' } });
+    expect(sa).toMatchObject({
+      ...id,
+      state: 'mature',
+      mode: 'tunnel',
+      reqid: 0x42,
+      replayWindow: 64,
+      enc: { alg: 'aes-gcm-16' },
+    });
     expect(sa!.enc.key).toEqual(new Uint8Array(20).fill(3));
     expect(sa!.hard).toEqual({ addSeconds: 120, bytes: 0, packets: 0 });
     await expect(backend.addSa(id, gcm())).rejects.toMatchObject({ code: 'EEXIST' });
@@ -103,7 +139,9 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     const id = { src: COA1, dst: HA, spi: 0x500, proto: 'esp' as const };
     await backend.addSa(id, { ...gcm(), replayWindow: 4096, esn: true });
     expect(await backend.querySa(id)).toMatchObject({ replayWindow: 4096, esn: true });
-    await expect(backend.addSa({ ...id, spi: 0x501 }, { ...gcm(), replayWindow: 5000 })).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(
+      backend.addSa({ ...id, spi: 0x501 }, { ...gcm(), replayWindow: 5000 }),
+    ).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
   it('ACQUIRE, EXPIRE and MIGRATE arrive on the bus; a MIGRATE error rejects with its errno', async () => {
@@ -111,24 +149,60 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     const strategy = new SimKernel(kernel);
     const id = { selector: selector(HOA, parsePrefix('::/0')), dir: 'out' as const };
     const p = await backend.addPolicy(id, { ...tunnelOut(COA1), ref: { mpi: 99n, refType: 1 } });
-    expect(kernel.datapath.output({ src: HOA, dst: '2001:db8:77::1', proto: 17, payload: new Uint8Array(8) })).toEqual({ kind: 'acquire' });
+    expect(
+      kernel.datapath.output({ src: HOA, dst: '2001:db8:77::1', proto: 17, payload: new Uint8Array(8) }),
+    ).toEqual({ kind: 'acquire' });
     await tick();
     const acq = events.find((e) => e.type === 'kernel.acquire');
-    expect(acq).toMatchObject({ policy: { index: p.index, selector: id.selector, dir: 'out' }, templates: p.templates, src: COA1, dst: HA, ref: { mpi: 99n, refType: 1 } });
+    expect(acq).toMatchObject({
+      policy: { index: p.index, selector: id.selector, dir: 'out' },
+      templates: p.templates,
+      src: COA1,
+      dst: HA,
+      ref: { mpi: 99n, refType: 1 },
+    });
 
-    await backend.addSa({ src: COA1, dst: HA, spi: 0x100, proto: 'esp' }, { ...gcm(), soft: { addSeconds: 5, bytes: 0, packets: 0 }, hard: { addSeconds: 9, bytes: 0, packets: 0 } });
+    await backend.addSa(
+      { src: COA1, dst: HA, spi: 0x100, proto: 'esp' },
+      {
+        ...gcm(),
+        soft: { addSeconds: 5, bytes: 0, packets: 0 },
+        hard: { addSeconds: 9, bytes: 0, packets: 0 },
+      },
+    );
     clock.advance(5_000);
     clock.advance(4_000);
     await tick();
     expect(events.filter((e) => e.type === 'kernel.expire')).toEqual([
-      { type: 'kernel.expire', sa: { src: COA1, dst: HA, spi: 0x100, proto: 'esp' }, reqid: 0x42, hard: false },
-      { type: 'kernel.expire', sa: { src: COA1, dst: HA, spi: 0x100, proto: 'esp' }, reqid: 0x42, hard: true },
+      {
+        type: 'kernel.expire',
+        sa: { src: COA1, dst: HA, spi: 0x100, proto: 'esp' },
+        reqid: 0x42,
+        hard: false,
+      },
+      {
+        type: 'kernel.expire',
+        sa: { src: COA1, dst: HA, spi: 0x100, proto: 'esp' },
+        reqid: 0x42,
+        hard: true,
+      },
     ]);
 
     const req = {
       selector: id.selector,
       dir: 'out' as const,
-      bundles: [{ proto: 'esp' as const, mode: 'tunnel' as const, level: 'unique' as const, reqid: 0x42, oldSrc: COA1, oldDst: HA, newSrc: COA2, newDst: HA }],
+      bundles: [
+        {
+          proto: 'esp' as const,
+          mode: 'tunnel' as const,
+          level: 'unique' as const,
+          reqid: 0x42,
+          oldSrc: COA1,
+          oldDst: HA,
+          newSrc: COA2,
+          newDst: HA,
+        },
+      ],
       kmaddress: { local: COA2, remote: HA },
     };
     await strategy.migrate(req);
@@ -147,7 +221,11 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
   it('MH-type selectors round-trip (the type travels in the source port)', async () => {
     const { backend, kernel } = setup();
     const id = { selector: selector(HOA, HA, { proto: IPPROTO_MH, mhType: 5 }), dir: 'out' as const };
-    const p = await backend.addPolicy(id, { action: 'protect', priority: 2, templates: [{ proto: 'esp', mode: 'transport', level: 'unique', reqid: 3 }] });
+    const p = await backend.addPolicy(id, {
+      action: 'protect',
+      priority: 2,
+      templates: [{ proto: 'esp', mode: 'transport', level: 'unique', reqid: 3 }],
+    });
     expect(p.selector).toEqual(id.selector);
     expect(kernel.spd.dump()[0]!.selector).toEqual(id.selector);
   });
@@ -156,7 +234,12 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
 describe('simKernel plugin', () => {
   it('gives each host its own kernel, reachable as KERNEL_BACKEND and SIM_KERNEL', async () => {
     const clock = new VirtualClock();
-    const mn = new Host(container, { name: 'mn', role: 'mn', clock, plugins: [simKernel({ acqExpires: 5 })] });
+    const mn = new Host(container, {
+      name: 'mn',
+      role: 'mn',
+      clock,
+      plugins: [simKernel({ acqExpires: 5 })],
+    });
     const ha = new Host(container, { name: 'ha', role: 'ha', clock, plugins: [simKernel()] });
     const backend = mn.resolve(KERNEL_BACKEND);
     expect(backend).toBeInstanceOf(SimKernel);
@@ -166,7 +249,10 @@ describe('simKernel plugin', () => {
     expect(mn.resolve(SIM_KERNEL).acqExpires).toBe(5);
     const seen: string[] = [];
     mn.bus.on('kernel.policy').subscribe((e) => seen.push(e.op));
-    await backend.addPolicy({ selector: selector(HOA, HA), dir: 'out' }, { action: 'bypass', priority: 0, templates: [] });
+    await backend.addPolicy(
+      { selector: selector(HOA, HA), dir: 'out' },
+      { action: 'bypass', priority: 0, templates: [] },
+    );
     await tick();
     expect(seen).toEqual(['add']);
     expect(ha.resolve(SIM_KERNEL).spd.size).toBe(0);

@@ -23,6 +23,7 @@ import {
   type MigrateRequest,
   type PolicyData,
   type PolicyId,
+  policyKey,
   type SaData,
   type SaId,
   type SaUpdate,
@@ -36,6 +37,7 @@ import {
   encode,
   errnoName,
   getExtension,
+  IPSEC_POLICY_IPSEC,
   type PfkeyExtension,
   type PfkeyMessage,
   type PfkeyMessageInit,
@@ -69,7 +71,6 @@ import {
   SADB_X_SPDFLUSH,
   SADB_X_SPDGET,
   SADB_X_SPDUPDATE,
-  IPSEC_POLICY_IPSEC,
 } from '@mip6sec/pfkey-codec';
 import {
   actionOf,
@@ -89,9 +90,9 @@ import {
   sockaddrOf,
   templateFromRequest,
 } from './pfkey-convert.js';
+import type { PfkeyKernel } from './pfkey-kernel.js';
 import { saExtensions, saFromKernelMessage } from './pfkey-sa.js';
 import type { PfkeySocket } from './pfkey-socket.js';
-import type { PfkeyKernel } from './pfkey-kernel.js';
 
 export interface SimKernelOptions {
   /** sadb_msg_pid this backend writes (and recognises its replies by); unique per backend by default. */
@@ -107,7 +108,8 @@ export function policyFromMessage(msg: PfkeyMessage): SecurityPolicy {
   const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
   const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
   const pol = getExtension(msg, SADB_X_EXT_POLICY);
-  if (!src || !dst || !pol) throw new KernelError('EINVAL', 'the kernel sent a policy message without selector or policy');
+  if (!src || !dst || !pol)
+    throw new KernelError('EINVAL', 'the kernel sent a policy message without selector or policy');
   const dir = dirOf(pol.dir) ?? 'out';
   const ref = getExtension(msg, SADB_X_EXT_REF);
   return {
@@ -130,7 +132,12 @@ export class SimKernel implements KernelBackend {
   private readonly pid: number;
   private seq = 0;
   private readonly larval = new Set<string>();
-  private readonly counters = { messagesToKernel: 0, messagesFromKernel: 0, bytesToKernel: 0, bytesFromKernel: 0 };
+  private readonly counters = {
+    messagesToKernel: 0,
+    messagesFromKernel: 0,
+    bytesToKernel: 0,
+    bytesFromKernel: 0,
+  };
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -184,12 +191,20 @@ export class SimKernel implements KernelBackend {
       return;
     }
     this.request({ type: SADB_DELETE, satype: satypeOf(id.proto), extensions: saIdMessage(cur) });
-    this.request({ type: SADB_ADD, satype: satypeOf(id.proto), extensions: saMessage({ ...id, src, dst }, next) });
+    this.request({
+      type: SADB_ADD,
+      satype: satypeOf(id.proto),
+      extensions: saMessage({ ...id, src, dst }, next),
+    });
   }
 
   async querySa(id: SaId): Promise<SecurityAssociation | undefined> {
     try {
-      const [reply] = this.request({ type: SADB_GET, satype: satypeOf(id.proto), extensions: saIdMessage(id) });
+      const [reply] = this.request({
+        type: SADB_GET,
+        satype: satypeOf(id.proto),
+        extensions: saIdMessage(id),
+      });
       return saFromKernelMessage(reply!);
     } catch (e) {
       if (e instanceof KernelError && e.code === 'ESRCH') return undefined;
@@ -225,8 +240,8 @@ export class SimKernel implements KernelBackend {
 
   /** PF_KEY finds policies by index only, so a query by selector reads the SPD (SADB_X_SPDDUMP). */
   async queryPolicy(id: PolicyId): Promise<SecurityPolicy | undefined> {
-    const want = `${id.dir} ${JSON.stringify(id.selector)}`;
-    return (await this.dumpPolicies()).find((p) => `${p.dir} ${JSON.stringify(p.selector)}` === want);
+    const want = policyKey(id);
+    return (await this.dumpPolicies()).find((p) => policyKey(p) === want);
   }
 
   /** SADB_X_SPDGET: one policy by its kernel index. */
@@ -234,7 +249,16 @@ export class SimKernel implements KernelBackend {
     try {
       const [reply] = this.request({
         type: SADB_X_SPDGET,
-        extensions: [{ type: SADB_X_EXT_POLICY, policyType: IPSEC_POLICY_IPSEC, dir: 0, id: index, priority: 0, requests: [] }],
+        extensions: [
+          {
+            type: SADB_X_EXT_POLICY,
+            policyType: IPSEC_POLICY_IPSEC,
+            dir: 0,
+            id: index,
+            priority: 0,
+            requests: [],
+          },
+        ],
       });
       return policyFromMessage(reply!);
     } catch (e) {
@@ -254,7 +278,12 @@ export class SimKernel implements KernelBackend {
   async migrate(req: MigrateRequest): Promise<void> {
     const exts: PfkeyExtension[] = [];
     if (req.kmaddress) {
-      exts.push({ type: SADB_X_EXT_KMADDRESS, reserved: 0, local: sockaddrOf(req.kmaddress.local), remote: sockaddrOf(req.kmaddress.remote) });
+      exts.push({
+        type: SADB_X_EXT_KMADDRESS,
+        reserved: 0,
+        local: sockaddrOf(req.kmaddress.local),
+        remote: sockaddrOf(req.kmaddress.remote),
+      });
     }
     exts.push(...selectorToExts(req.selector), {
       type: SADB_X_EXT_POLICY,
@@ -284,7 +313,8 @@ export class SimKernel implements KernelBackend {
    */
   private request(init: PfkeyMessageInit): PfkeyMessage[] {
     if (this.closed) throw new KernelError('EBADF', 'the kernel backend is closed');
-    const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
+    this.seq = (this.seq + 1) >>> 0 || 1;
+    const seq = this.seq;
     const bytes = encode({ ...init, seq, pid: this.pid }, { origin: 'user' });
     this.counters.messagesToKernel++;
     this.counters.bytesToKernel += bytes.length;
@@ -377,10 +407,12 @@ export class SimKernel implements KernelBackend {
           seq: m.seq,
           policy: {
             index: pol.id,
-            selector: policy?.selector ?? selectorFromExts(
-              extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!,
-              extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!,
-            ),
+            selector:
+              policy?.selector ??
+              selectorFromExts(
+                extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!,
+                extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!,
+              ),
             dir: 'out',
           },
           templates: policy?.templates ?? [],
@@ -405,7 +437,10 @@ export class SimKernel implements KernelBackend {
         const kma = getExtension(m, SADB_X_EXT_KMADDRESS);
         bus.emit({
           type: 'kernel.migrate',
-          selector: selectorFromExts(extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!, extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!),
+          selector: selectorFromExts(
+            extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!,
+            extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!,
+          ),
           dir: (dirOf(pol.dir) ?? 'out') as Direction,
           bundles: bundlesFromRequests(pol.requests).filter((b) => b !== undefined),
           ...(kma ? { kmaddress: { local: ipOf(kma.local), remote: ipOf(kma.remote) } } : {}),
@@ -446,7 +481,16 @@ export class SimKernel implements KernelBackend {
     try {
       const [reply] = this.request({
         type: SADB_X_SPDGET,
-        extensions: [{ type: SADB_X_EXT_POLICY, policyType: IPSEC_POLICY_IPSEC, dir: 0, id: index, priority: 0, requests: [] }],
+        extensions: [
+          {
+            type: SADB_X_EXT_POLICY,
+            policyType: IPSEC_POLICY_IPSEC,
+            dir: 0,
+            id: index,
+            priority: 0,
+            requests: [],
+          },
+        ],
       });
       return reply ? policyFromMessage(reply) : undefined;
     } catch {
@@ -484,6 +528,13 @@ function saMessage(id: SaId, sa: SaData): PfkeyExtension[] {
 function policyIdMessage(selector: PolicyId['selector'], dir: Direction): PfkeyExtension[] {
   return [
     ...selectorToExts(selector),
-    { type: SADB_X_EXT_POLICY, policyType: IPSEC_POLICY_IPSEC, dir: dirNumber(dir), id: 0, priority: 0, requests: [] },
+    {
+      type: SADB_X_EXT_POLICY,
+      policyType: IPSEC_POLICY_IPSEC,
+      dir: dirNumber(dir),
+      id: 0,
+      priority: 0,
+      requests: [],
+    },
   ];
 }

@@ -40,12 +40,21 @@ export function linearLookup<P extends IndexedPolicy>(
 const HEX = '0123456789abcdef';
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!);
 
+// Packets repeat their addresses, so their hex forms are kept for a while (bounded, cleared when full).
+const HEX_CACHE_MAX = 8192;
+const hexCache = new Map<string, string>();
+
 /** Address as lower-case hex of its bytes (8 or 32 digits), the form prefixes are masked in. */
 export function addressHex(ip: string): string {
+  const hit = hexCache.get(ip);
+  if (hit !== undefined) return hit;
   const b = ipToBytes(ip);
   const parts: string[] = new Array(b.length);
   for (let i = 0; i < b.length; i++) parts[i] = BYTE_HEX[b[i]!]!;
-  return parts.join('');
+  const hex = parts.join('');
+  if (hexCache.size >= HEX_CACHE_MAX) hexCache.clear();
+  hexCache.set(ip, hex);
+  return hex;
 }
 
 /** The first `len` bits of an address in hex: whole digits, then the masked partial digit. */
@@ -71,9 +80,10 @@ interface Group<P> {
   readonly srcLen: number;
   readonly dstFamily: 4 | 6;
   readonly dstLen: number;
-  // A bucket holding one policy (the usual case) is the policy itself, not a one-element array: at a
-  // million policies the arrays would be most of the garbage.
-  readonly buckets: Map<string, P | P[]>;
+  // Source key, then destination key, to a bucket. Two levels instead of one concatenated key: a lookup
+  // then hashes the packet's own address strings (their hashes are cached) and allocates nothing. A
+  // bucket holding one policy (the usual case) is the policy itself, not a one-element array.
+  readonly buckets: Map<string, Map<string, P | P[]>>;
   size: number;
 }
 
@@ -94,9 +104,15 @@ export class SpdIndex<P extends IndexedPolicy> {
 
   add(p: P): void {
     const g = this.groupFor(p.selector, true)!;
-    const key = bucketKey(p.selector);
-    const cur = g.buckets.get(key);
-    if (cur === undefined) g.buckets.set(key, p);
+    const sk = prefixKey(p.selector.src.addr, p.selector.src.len);
+    const dk = prefixKey(p.selector.dst.addr, p.selector.dst.len);
+    let inner = g.buckets.get(sk);
+    if (!inner) {
+      inner = new Map();
+      g.buckets.set(sk, inner);
+    }
+    const cur = inner.get(dk);
+    if (cur === undefined) inner.set(dk, p);
     else {
       const bucket = Array.isArray(cur) ? cur : [cur];
       // Binary search for the insertion point keeps the bucket in SPD order.
@@ -108,7 +124,7 @@ export class SpdIndex<P extends IndexedPolicy> {
         else hi = mid;
       }
       bucket.splice(lo, 0, p);
-      if (bucket !== cur) g.buckets.set(key, bucket);
+      if (bucket !== cur) inner.set(dk, bucket);
     }
     g.size++;
     this.count++;
@@ -117,17 +133,20 @@ export class SpdIndex<P extends IndexedPolicy> {
   remove(p: P): boolean {
     const g = this.groupFor(p.selector, false);
     if (!g) return false;
-    const key = bucketKey(p.selector);
-    const cur = g.buckets.get(key);
-    if (cur === undefined) return false;
+    const sk = prefixKey(p.selector.src.addr, p.selector.src.len);
+    const dk = prefixKey(p.selector.dst.addr, p.selector.dst.len);
+    const inner = g.buckets.get(sk);
+    const cur = inner?.get(dk);
+    if (!inner || cur === undefined) return false;
     if (Array.isArray(cur)) {
       const at = cur.indexOf(p);
       if (at < 0) return false;
       cur.splice(at, 1);
-      if (cur.length === 1) g.buckets.set(key, cur[0]!);
+      if (cur.length === 1) inner.set(dk, cur[0]!);
     } else {
       if (cur !== p) return false;
-      g.buckets.delete(key);
+      inner.delete(dk);
+      if (inner.size === 0) g.buckets.delete(sk);
     }
     g.size--;
     this.count--;
@@ -151,17 +170,20 @@ export class SpdIndex<P extends IndexedPolicy> {
     const df = ipFamily(k.dst);
     const sFull = sf === 4 ? 32 : 128;
     const dFull = df === 4 ? 32 : 128;
-    let sh: string | undefined;
-    let dh: string | undefined;
+    // Hex forms only when some group has a partial prefix; host groups key by the text itself.
+    let sh = '';
+    let dh = '';
     let best: P | undefined;
     for (const g of this.groupList) {
       if (g.srcFamily !== sf || g.dstFamily !== df) continue;
-      const sk = g.srcLen === sFull ? k.src : maskHex((sh ??= addressHex(k.src)), g.srcLen);
-      const dk = g.dstLen === dFull ? k.dst : maskHex((dh ??= addressHex(k.dst)), g.dstLen);
-      const cur = g.buckets.get(`${sk}|${dk}`);
+      if (g.srcLen !== sFull && sh === '') sh = addressHex(k.src);
+      if (g.dstLen !== dFull && dh === '') dh = addressHex(k.dst);
+      const inner = g.buckets.get(g.srcLen === sFull ? k.src : maskHex(sh, g.srcLen));
+      const cur = inner?.get(g.dstLen === dFull ? k.dst : maskHex(dh, g.dstLen));
       if (cur === undefined) continue;
       if (!Array.isArray(cur)) {
-        if ((best === undefined || comparePolicies(cur, best) < 0) && restMatches(cur.selector, k)) best = cur;
+        if ((best === undefined || comparePolicies(cur, best) < 0) && restMatches(cur.selector, k))
+          best = cur;
         continue;
       }
       for (const p of cur) {
@@ -200,8 +222,4 @@ function groupKey(s: Selector): string {
 
 function prefixKey(addr: string, len: number): string {
   return len === (ipFamily(addr) === 4 ? 32 : 128) ? addr : maskHex(addressHex(addr), len);
-}
-
-function bucketKey(s: Selector): string {
-  return `${prefixKey(s.src.addr, s.src.len)}|${prefixKey(s.dst.addr, s.dst.len)}`;
 }

@@ -1,4 +1,11 @@
-import { type Direction, IPPROTO_MH, type PacketKey, parsePrefix, type PolicyData, selector } from '@mip6sec/core';
+import {
+  type Direction,
+  IPPROTO_MH,
+  type PacketKey,
+  type PolicyData,
+  parsePrefix,
+  selector,
+} from '@mip6sec/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { directionOfIndex, Spd, spdPart } from './spd.js';
@@ -13,9 +20,21 @@ const bypass = (priority = 0): PolicyData => ({ action: 'bypass', priority, temp
 describe('Spd', () => {
   it('gives Linux-style indexes with the direction in the low three bits', () => {
     const spd = new Spd();
-    const a = spd.add({ selector: selector('2001:db8::1', '2001:db8::2'), dir: 'out' }, protect(), false).policy;
-    const b = spd.add({ selector: selector('2001:db8::1', '2001:db8::3'), dir: 'out' }, protect(), false).policy;
-    const c = spd.add({ selector: selector('2001:db8::2', '2001:db8::1'), dir: 'in' }, protect(), false).policy;
+    const a = spd.add(
+      { selector: selector('2001:db8::1', '2001:db8::2'), dir: 'out' },
+      protect(),
+      false,
+    ).policy;
+    const b = spd.add(
+      { selector: selector('2001:db8::1', '2001:db8::3'), dir: 'out' },
+      protect(),
+      false,
+    ).policy;
+    const c = spd.add(
+      { selector: selector('2001:db8::2', '2001:db8::1'), dir: 'in' },
+      protect(),
+      false,
+    ).policy;
     expect([a.index, b.index, c.index]).toEqual([1, 9, 16]);
     expect(directionOfIndex(c.index)).toBe('in');
     expect(spd.getByIndex(9)).toBe(b);
@@ -47,7 +66,11 @@ describe('Spd', () => {
 
   it('first match: lowest priority value, then the earlier policy', () => {
     const spd = new Spd();
-    const wide = spd.add({ selector: selector(parsePrefix('::/0'), parsePrefix('::/0')), dir: 'out' }, bypass(10), false);
+    const wide = spd.add(
+      { selector: selector(parsePrefix('::/0'), parsePrefix('::/0')), dir: 'out' },
+      bypass(10),
+      false,
+    );
     const narrow = spd.add(
       { selector: selector(parsePrefix('2001:db8::/32'), parsePrefix('::/0')), dir: 'out' },
       protect(10),
@@ -88,7 +111,9 @@ describe('Spd', () => {
         {
           action: 'protect',
           priority: 0,
-          templates: [{ proto: 'esp', mode: 'tunnel', level: 'use', reqid: 0, src: '2001:db8::a', dst: '2001:db8::b' }],
+          templates: [
+            { proto: 'esp', mode: 'tunnel', level: 'use', reqid: 0, src: '2001:db8::a', dst: '2001:db8::b' },
+          ],
         },
         false,
       ),
@@ -102,8 +127,12 @@ describe('Spd', () => {
       protect(),
       false,
     ).policy;
-    expect(spd.lookup('out', { src: '2001:db8::100', dst: '2001:db8::1', proto: IPPROTO_MH, mhType: 5 })).toBe(bu);
-    expect(spd.lookup('out', { src: '2001:db8::100', dst: '2001:db8::1', proto: IPPROTO_MH, mhType: 1 })).toBeUndefined();
+    expect(
+      spd.lookup('out', { src: '2001:db8::100', dst: '2001:db8::1', proto: IPPROTO_MH, mhType: 5 }),
+    ).toBe(bu);
+    expect(
+      spd.lookup('out', { src: '2001:db8::100', dst: '2001:db8::1', proto: IPPROTO_MH, mhType: 1 }),
+    ).toBeUndefined();
   });
 
   it('names the RFC 4301 parts', () => {
@@ -134,7 +163,11 @@ describe('Spd', () => {
         .map(([src, dst, proto, sp, dp, mh]) =>
           selector(src, dst, {
             proto,
-            ...(proto === IPPROTO_MH ? (mh === undefined ? {} : { mhType: mh }) : { srcPort: sp, dstPort: dp }),
+            ...(proto === IPPROTO_MH
+              ? mh === undefined
+                ? {}
+                : { mhType: mh }
+              : { srcPort: sp, dstPort: dp }),
           }),
         ),
     );
@@ -148,32 +181,45 @@ describe('Spd', () => {
       }),
       fc.record({ kind: fc.constant('del' as const), pick: fc.nat() }),
     );
-    const packet = fc.tuple(addr, fc.nat(), fc.constantFrom(6, 17, IPPROTO_MH, 58), fc.constantFrom(0, 500, 4500, 9), fc.constantFrom(5, 6, 1)).map(
-      ([s, di, proto, port, mh]): PacketKey => {
+    const packet = fc
+      .tuple(
+        addr,
+        fc.nat(),
+        fc.constantFrom(6, 17, IPPROTO_MH, 58),
+        fc.constantFrom(0, 500, 4500, 9),
+        fc.constantFrom(5, 6, 1),
+      )
+      .map(([s, di, proto, port, mh]): PacketKey => {
         const pool = s.includes(':') ? v6 : v4;
         const d = pool[di % pool.length]!;
-        return proto === IPPROTO_MH ? { src: s, dst: d, proto, mhType: mh } : { src: s, dst: d, proto, srcPort: port, dstPort: 500 };
-      },
-    );
+        return proto === IPPROTO_MH
+          ? { src: s, dst: d, proto, mhType: mh }
+          : { src: s, dst: d, proto, srcPort: port, dstPort: 500 };
+      });
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), fc.array(packet, { minLength: 1, maxLength: 30 }), (ops, packets) => {
-        const spd = new Spd();
-        for (const o of ops) {
-          if (o.kind === 'add') {
-            try {
-              spd.add({ selector: o.sel, dir: o.dir }, protect(o.priority), o.update);
-            } catch {
-              /* EEXIST is part of the game */
+      fc.property(
+        fc.array(op, { maxLength: 60 }),
+        fc.array(packet, { minLength: 1, maxLength: 30 }),
+        (ops, packets) => {
+          const spd = new Spd();
+          for (const o of ops) {
+            if (o.kind === 'add') {
+              try {
+                spd.add({ selector: o.sel, dir: o.dir }, protect(o.priority), o.update);
+              } catch {
+                /* EEXIST is part of the game */
+              }
+            } else {
+              const all = spd.dump();
+              if (all.length > 0) spd.deleteByIndex(all[o.pick % all.length]!.index);
             }
-          } else {
-            const all = spd.dump();
-            if (all.length > 0) spd.deleteByIndex(all[o.pick % all.length]!.index);
           }
-        }
-        for (const p of packets) {
-          for (const dir of ['in', 'out'] as const) expect(spd.lookup(dir, p)).toBe(spd.linearLookup(dir, p));
-        }
-      }),
+          for (const p of packets) {
+            for (const dir of ['in', 'out'] as const)
+              expect(spd.lookup(dir, p)).toBe(spd.linearLookup(dir, p));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -183,9 +229,17 @@ describe('Spd', () => {
     const n = 100_000;
     const hoa = (i: number) => `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::100`;
     for (let i = 0; i < n; i++) {
-      spd.add({ selector: selector(hoa(i), '2001:db8::1', { proto: IPPROTO_MH, mhType: 5 }), dir: 'out' }, protect(5), false);
+      spd.add(
+        { selector: selector(hoa(i), '2001:db8::1', { proto: IPPROTO_MH, mhType: 5 }), dir: 'out' },
+        protect(5),
+        false,
+      );
     }
-    const catchAll = spd.add({ selector: selector(parsePrefix('::/0'), parsePrefix('::/0')), dir: 'out' }, bypass(100), false).policy;
+    const catchAll = spd.add(
+      { selector: selector(parsePrefix('::/0'), parsePrefix('::/0')), dir: 'out' },
+      bypass(100),
+      false,
+    ).policy;
     const urgent = spd.add(
       { selector: selector(parsePrefix('2001:db8:1::/48'), parsePrefix('::/0')), dir: 'out' },
       bypass(1),

@@ -74,7 +74,12 @@ export class Spd {
    * (replaces, keeping the index). Templates are normalised as af_key.c does: UNIQUE keeps a manual reqid
    * and gets a kernel one when it has none (or one above IPSEC_MANUAL_REQID_MAX), other levels carry 0.
    */
-  add(id: PolicyId, data: PolicyData, update: boolean, now = 0): { policy: PolicyRecord; replaced?: PolicyRecord } {
+  add(
+    id: PolicyId,
+    data: PolicyData,
+    update: boolean,
+    now = 0,
+  ): { policy: PolicyRecord; replaced?: PolicyRecord } {
     const key = policyKey(id);
     const old = this.byKey.get(key);
     if (old && !update) fail('EEXIST', `a ${id.dir} policy for this selector exists (index ${old.index})`);
@@ -186,14 +191,15 @@ export class Spd {
   // Linux xfrm_gen_index: a generator stepping by 8 with the direction in the low bits, skipping used ones.
   private nextIndex(dir: Direction): number {
     for (;;) {
-      const index = ((this.indexGen | XFRM_DIR[dir]) >>> 0) || XFRM_DIR[dir];
+      const index = (this.indexGen | XFRM_DIR[dir]) >>> 0 || XFRM_DIR[dir];
       this.indexGen = (this.indexGen + 8) >>> 0;
       if (index !== 0 && !this.byIndex.has(index)) return index;
     }
   }
 
   private normaliseTemplates(dir: Direction, templates: readonly IpsecRequest[]): IpsecRequest[] {
-    if (templates.length > XFRM_MAX_DEPTH) fail('EINVAL', `${templates.length} templates, at most ${XFRM_MAX_DEPTH}`);
+    if (templates.length > XFRM_MAX_DEPTH)
+      fail('EINVAL', `${templates.length} templates, at most ${XFRM_MAX_DEPTH}`);
     const used = new Set<number>();
     return templates.map((t) => {
       if (t.level === 'use' && t.mode === 'tunnel' && dir === 'out') {

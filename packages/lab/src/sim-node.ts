@@ -18,7 +18,7 @@ import {
 } from '@mip6sec/core';
 import { filter, type Observable, Subject } from 'rxjs';
 import type { Network, NetworkNode } from './network.js';
-import { decodeUdp, encodeUdp } from './udp.js';
+import { buildUdp, parseUdp } from '@mip6sec/kernel-sim';
 
 /** What the lab needs of a kernel's datapath (kernel-sim provides it). */
 export interface Datapath {
@@ -30,6 +30,9 @@ export interface Datapath {
     | { kind: 'deliver'; packet: InboundIpPacket }
     | { kind: 'forward'; bytes: Uint8Array }
     | { kind: 'drop'; reason: string; code?: string };
+  /** Tells the kernel which addresses are this host's (so it delivers rather than forwards). */
+  addLocalAddress?(a: Ip): void;
+  removeLocalAddress?(a: Ip): void;
 }
 
 export interface NodeCounters {
@@ -58,6 +61,7 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
 
   set datapath(d: Datapath) {
     this.datapathRef = d;
+    for (const a of this.addrs.keys()) d.addLocalAddress?.(a);
   }
 
   get datapath(): Datapath {
@@ -76,12 +80,14 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
     const a = canonicalIp(addr);
     this.addrs.set(a, link);
     this.network.attach(this, link, a);
+    this.datapathRef?.addLocalAddress?.(a);
   }
 
   removeAddress(addr: Ip): void {
     const a = canonicalIp(addr);
     this.addrs.delete(a);
     this.network.detach(a);
+    this.datapathRef?.removeLocalAddress?.(a);
   }
 
   /** Leaves every address of `oldLinks` and attaches to `link` with `coa`, then announces it. */
@@ -96,7 +102,7 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
 
   async send(packet: OutboundIpPacket): Promise<void> {
     const r = this.datapath.output(packet);
-    if (r.kind === 'send' || r.kind === 'bypass') {
+    if ('bytes' in r) {
       this.counters.sent++;
       this.network.transmit(this, r.bytes);
       return;
@@ -107,7 +113,7 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
       throw new KernelError('EAGAIN', `${this.name}: no SA yet for ${packet.src} -> ${packet.dst} (ACQUIRE raised)`);
     }
     this.counters.discards++;
-    throw new KernelError('EPERM', `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${r.reason}`);
+    throw new KernelError('EPERM', `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${'reason' in r ? r.reason : ''}`);
   }
 
   receive(proto: number): Observable<InboundIpPacket> {
@@ -128,14 +134,17 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
     }
     this.counters.received++;
     const p = r.packet;
-    if (p.proto === 17) {
-      const udp = decodeUdp(p.payload);
-      if (udp) {
-        const sock = this.sockets.get(sockKey(p.dst, udp.dstPort)) ?? this.sockets.get(sockKey('*', udp.dstPort));
-        if (sock) {
-          sock.next({ src: { ip: p.src, port: udp.srcPort }, dst: { ip: p.dst, port: udp.dstPort }, data: udp.data });
-          return;
+    if (p.proto === 17 && p.payload.length >= 8) {
+      const dport = (p.payload[2]! << 8) | p.payload[3]!;
+      const sock = this.sockets.get(sockKey(p.dst, dport)) ?? this.sockets.get(sockKey(anyKey(p.dst), dport));
+      if (sock) {
+        try {
+          const udp = parseUdp(p.payload);
+          sock.next({ src: { ip: p.src, port: udp.sport }, dst: { ip: p.dst, port: udp.dport }, data: udp.data });
+        } catch {
+          this.counters.drops['udp-malformed'] = (this.counters.drops['udp-malformed'] ?? 0) + 1;
         }
+        return;
       }
     }
     this.inbound.next(p);
@@ -151,7 +160,7 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
 
   async bind(local: Endpoint): Promise<DatagramSocket> {
     const any = local.ip === '::' || local.ip === '0.0.0.0';
-    const key = sockKey(any ? '*' : canonicalIp(local.ip), local.port);
+    const key = sockKey(any ? anyKey(local.ip) : canonicalIp(local.ip), local.port);
     if (this.sockets.has(key)) throw new KernelError('EADDRINUSE', `${this.name}: ${key} is in use`);
     const subject = new Subject<Datagram>();
     this.sockets.set(key, subject);
@@ -161,7 +170,7 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
       messages: subject.asObservable(),
       send(to: Endpoint, data: Uint8Array, from?: Ip): void {
         const src = from ?? (any ? node.pickSource(to.ip) : local.ip);
-        const payload = encodeUdp(src, to.ip, { srcPort: local.port, dstPort: to.port, data });
+        const payload = buildUdp(src, to.ip, local.port, to.port, data);
         // IKE's own packets bypass IPsec, as the socket policy of a real key manager makes them.
         node.send({ src, dst: to.ip, proto: 17, payload, bypass: true }).catch(() => {
           node.counters.discards++;
@@ -182,6 +191,11 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
     if (!a) throw new KernelError('EADDRNOTAVAIL', `${this.name}: no address to reach ${dst}`);
     return a;
   }
+}
+
+/** The wildcard socket of the address's family (one for IPv4, one for IPv6, as with V6ONLY). */
+function anyKey(ip: string): string {
+  return ip.includes(':') ? '*6' : '*4';
 }
 
 function sockKey(ip: string, port: number): string {

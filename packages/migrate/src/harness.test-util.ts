@@ -3,7 +3,7 @@ import { RecordingKeyManager, settle } from '@mip6sec/compliance/strategy';
 import type { HostRole, Ip, KernelMigrate, MigrateRequest, SaData } from '@mip6sec/core';
 import { Bus, VirtualClock } from '@mip6sec/core';
 import { type MigrateLookup, PfkeyKernel, SimKernel } from '@mip6sec/kernel-sim';
-import { DEFAULT_REQIDS, haPolicies, installPolicies, mnPolicies } from '@mip6sec/mip6';
+import { DEFAULT_REQIDS, haPolicies, type Mip6Policy, mnPolicies, syncPolicies } from '@mip6sec/mip6';
 import { MigrateStrategy, type MigrateStrategyOptions } from './strategy.js';
 
 export const HOA = '2001:db8:0:1::100';
@@ -24,7 +24,7 @@ export interface TestHost {
   /** Every MIGRATE the kernel broadcast. */
   readonly broadcasts: KernelMigrate[];
   settle(): Promise<void>;
-  /** Installs the mip6 policy set for `coa` (HoA: at home), as the daemon does on start or re-sync. */
+  /** Syncs the mip6 policy set for `coa` (HoA: at home, no tunnel entries), as the daemon does on start or re-sync. */
   policies(coa: Ip): Promise<void>;
 }
 
@@ -45,9 +45,11 @@ export async function testHost(
   bus.on('kernel.migrate').subscribe((e) => broadcasts.push(e));
   const strategy = new MigrateStrategy(opts.strategy);
   const keyManager = new RecordingKeyManager({ bus });
+  let installed: Mip6Policy[] = [];
   const policies = async (coa: Ip) => {
     const set = role === 'mn' ? mnPolicies({ hoa: HOA, ha: HA, coa }) : haPolicies({ hoa: HOA, ha: HA, coa });
-    await installPolicies(kernel, set);
+    await syncPolicies(kernel, installed, set);
+    installed = set;
   };
   await policies(opts.coa ?? HOA);
   if (opts.start ?? true) strategy.start({ role, bus, kernel, clock, keyManager });

@@ -147,6 +147,18 @@ describe('MigrateStrategy on the mobile node', () => {
     expect((await mnEnds(h)).sas).toEqual([HOA]);
   });
 
+  it('leaving home again: SAs kept on the HoA move to the CoA once the daemon re-adds its tunnel entries', async () => {
+    const h = await testHost('mn', { strategy: { reconcile: false } });
+    const spis = await mnAway(h);
+    await mnHandover(h, COA1, HOA);
+    expect((await mnEnds(h)).sas).toEqual([HOA]);
+    expect((await mnEnds(h)).templates).toEqual([]);
+    await mnHandover(h, HOA, COA2);
+    expect(await mnEnds(h)).toEqual({ templates: [COA2], sas: [COA2] });
+    const now = (await h.kernel.dumpSas()).filter((s) => s.mode === 'tunnel').map((s) => s.spi);
+    expect(now.sort()).toEqual([...spis].sort());
+  });
+
   it('uses the flow-lookup selector after ENOENT on a Linux 6.12+ style kernel, and first from then on', async () => {
     const h = await testHost('mn', { lookup: 'flow' });
     await mnAway(h);

@@ -7,7 +7,8 @@
  *   `mip6.binding-sending` does the same if the BU's CoA is one no movement announced. The first
  *   BU from a foreign link is the bootstrap case (HoA -> CoA: the BU/BA transport policies carry
  *   the kmaddress IKE negotiates from), return home is CoA -> HoA; a refresh with the same CoA
- *   writes nothing.
+ *   writes nothing. Tunnel entries the daemon only adds after leaving home get the HoA -> CoA
+ *   MIGRATE of their SAs when they appear.
  * - HA: on accepting a BU that changes the CoA (holding `mip6.binding-accepted`) and on deleting a
  *   binding, the same for that MN's policies with kmaddress (HA, CoA).
  * - The resolver answers IKE from the kmaddress the kernel broadcast for the policy (or reqid).
@@ -26,13 +27,21 @@ import type {
   MigrateRequest,
   MobilityStrategy,
   ResolvedAddresses,
+  SecurityPolicy,
   StrategyContext,
   TimerHandle,
 } from '@mip6sec/core';
-import { KernelError, Mip6secError } from '@mip6sec/core';
+import { KernelError, Mip6secError, policyKey } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { KmaddressImage } from './kmaddress-image.js';
-import { buildMigrates, planRepairs, type RepairScope } from './migrate-builder.js';
+import { policiesOfBinding } from './binding-policies.js';
+import {
+  buildMigrates,
+  type KmaddressLookup,
+  kmaddressFor,
+  planRepairs,
+  type RepairScope,
+} from './migrate-builder.js';
 import { RetrySchedule } from './retry-schedule.js';
 import { flowLookupSelector } from './selector-variants.js';
 import { SerialQueue } from './serial-queue.js';
@@ -135,7 +144,10 @@ export class MigrateStrategy implements MobilityStrategy {
     const { bus } = ctx;
     this.subs.push(
       bus.on('kernel.migrate').subscribe((e) => this.image.learn(e)),
-      bus.on('kernel.policy').subscribe((e) => this.image.policyChanged(e)),
+      bus.on('kernel.policy').subscribe((e) => {
+        this.image.policyChanged(e);
+        if (e.op === 'add' && e.policy) this.onPolicyAdded(e.policy);
+      }),
     );
     if (ctx.role === 'mn') {
       this.subs.push(
@@ -259,6 +271,32 @@ export class MigrateStrategy implements MobilityStrategy {
       }
       this.counters.migrateErrors++;
       return 'error';
+    }
+  }
+
+  /**
+   * Leaving home, the second half: the MIPv6 daemon removes its tunnel entries at home and adds
+   * them again, already on the CoA, after the movement, so the HoA -> CoA MIGRATE of their SAs can
+   * only be written once they exist. Only SAs on the HoA are moved here; anything else left behind
+   * is the reconciliation's.
+   */
+  private onPolicyAdded(p: SecurityPolicy): void {
+    for (const b of this.bindings.values()) {
+      if (b.coa === b.hoa || policiesOfBinding([p], b).length === 0) continue;
+      const key = policyKey(p);
+      void this.queue
+        .run(async () => {
+          const kernel = this.kernel();
+          const current = this.bindings.get(b.hoa);
+          if (!current || current.coa === current.hoa) return;
+          const policies = (await kernel.dumpPolicies()).filter((x) => policyKey(x) === key);
+          const trusted: KmaddressLookup = { forPolicy: () => kmaddressFor(this.role(), current.ha, current.coa) };
+          const scope = { ...current, previous: new Set([current.hoa]) };
+          for (const req of planRepairs(policies, await kernel.dumpSas(), trusted, scope, this.role())) {
+            await this.write(req);
+          }
+        })
+        .catch(() => this.counters.errors++);
     }
   }
 

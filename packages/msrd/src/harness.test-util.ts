@@ -82,6 +82,8 @@ export async function mnEnds(h: TestHost): Promise<{ templates: Ip[]; sas: Ip[] 
   const templates = (await h.kernel.dumpPolicies()).flatMap((p) =>
     p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst! : t.src!)),
   );
-  const sas = (await h.kernel.dumpSas()).filter((s) => s.mode === 'tunnel').map((s) => (s.src === HA ? s.dst : s.src));
+  const sas = (await h.kernel.dumpSas())
+    .filter((s) => s.mode === 'tunnel')
+    .map((s) => (s.src === HA ? s.dst : s.src));
   return { templates: [...new Set(templates)], sas: [...new Set(sas)] };
 }

@@ -19,7 +19,11 @@ describe('InMemoryMsrd', () => {
     expect(await store.get(1n)).toBe(rec);
     expect(await store.findByBinding(HOA, HA)).toBe(rec);
     const policy = { selector: selector(HOA, HA), dir: 'out' as const };
-    const moved = await store.update(1n, { coa: '2001:db8:b::100', policies: [policy, policy], reqids: [4, 3, 4] });
+    const moved = await store.update(1n, {
+      coa: '2001:db8:b::100',
+      policies: [policy, policy],
+      reqids: [4, 3, 4],
+    });
     expect(moved).toMatchObject({ coa: '2001:db8:b::100', policies: [policy], reqids: [3, 4], version: 2 });
     expect(await store.list()).toEqual([moved]);
     expect(await store.delete(1n)).toBe(true);
@@ -45,7 +49,9 @@ describe('InMemoryMsrd', () => {
   it('refuses bad input with typed errors and leaves the store as it was', async () => {
     const store = new InMemoryMsrd();
     await expect(store.create({ hoa: 'nope', ha: HA, coa: COA })).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(store.create({ hoa: HOA, ha: HA, coa: COA, reqids: [-1] })).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(store.create({ hoa: HOA, ha: HA, coa: COA, reqids: [-1] })).rejects.toMatchObject({
+      code: 'EINVAL',
+    });
     await expect(
       store.create({ hoa: HOA, ha: HA, coa: COA, policies: [{ dir: 'sideways' } as never] }),
     ).rejects.toMatchObject({ code: 'EINVAL' });
@@ -66,25 +72,30 @@ describe('InMemoryMsrd', () => {
     await store.delete(a.mpi);
     const b = await store.create({ hoa: HOA, ha: HA, coa: COA });
     expect([a.mpi, b.mpi]).toEqual([MPI_MAX - 1n, MPI_MAX]);
-    await expect(store.create({ hoa: '2001:db8:0:1::101', ha: HA, coa: COA })).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(store.create({ hoa: '2001:db8:0:1::101', ha: HA, coa: COA })).rejects.toMatchObject({
+      code: 'ENOSPC',
+    });
     expect(() => new InMemoryMsrd({ firstMpi: 0n })).toThrow(/MPI/);
   });
 
   it('keeps MPIs unique and increasing over any sequence of creates and deletes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 15 })), { maxLength: 60 }), async (ops) => {
-        const store = new InMemoryMsrd();
-        const seen: bigint[] = [];
-        for (const [create, n] of ops) {
-          const hoa = `2001:db8:0:1::${(n + 1).toString(16)}`;
-          const found = await store.findByBinding(hoa, HA);
-          if (create && !found) seen.push((await store.create({ hoa, ha: HA, coa: COA })).mpi);
-          else if (!create && found) await store.delete(found.mpi);
-        }
-        for (let i = 1; i < seen.length; i++) expect(seen[i]! > seen[i - 1]!).toBe(true);
-        const live = (await store.list()).map((r) => r.mpi);
-        expect(new Set(live).size).toBe(live.length);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 15 })), { maxLength: 60 }),
+        async (ops) => {
+          const store = new InMemoryMsrd();
+          const seen: bigint[] = [];
+          for (const [create, n] of ops) {
+            const hoa = `2001:db8:0:1::${(n + 1).toString(16)}`;
+            const found = await store.findByBinding(hoa, HA);
+            if (create && !found) seen.push((await store.create({ hoa, ha: HA, coa: COA })).mpi);
+            else if (!create && found) await store.delete(found.mpi);
+          }
+          for (let i = 1; i < seen.length; i++) expect(seen[i]! > seen[i - 1]!).toBe(true);
+          const live = (await store.list()).map((r) => r.mpi);
+          expect(new Set(live).size).toBe(live.length);
+        },
+      ),
       { numRuns: 100 },
     );
   });

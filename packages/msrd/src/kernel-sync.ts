@@ -13,8 +13,8 @@
  *   PF_KEY that is a delete and re-add, so counters and replay state restart (and in-flight packets
  *   may be dropped as replays); offered to show that cost.
  *
- * Afterwards IKE is told through KeyManager.updateAddresses(cause 'msrd'), the only signalling the
- * design needs besides BU/BA. Everything is compared with what the kernel and IKE hold first, so
+ * IKE is told through KeyManager.updateAddresses(cause 'msrd'), the only signalling the design needs
+ * besides BU/BA. Everything is compared with what the kernel and IKE hold first, so
  * applying the same record twice changes nothing the second time.
  */
 import type {
@@ -127,10 +127,12 @@ export class MsrdKernelSync {
       const ref = this.refs.refOf(p);
       return ref?.mpi === mpi && ref.refType === this.refType;
     });
+    // IKE first: its record of the IKE_SA and CHILD_SAs then already says the CoA when the kernel's
+    // MIGRATE broadcast (which has no kmaddress) arrives, so the move is the MSRD's, not MIGRATE's.
+    await this.updateIke(mpi, target);
     const sas = await this.kernel.dumpSas();
     if (this.mode === 'migrate') await this.applyByMigrate(policies, sas, target);
     else await this.applyByUpdate(policies, sas, target);
-    await this.updateIke(mpi, target);
     this.appliedVersion.set(mpi, Math.max(version, this.appliedVersion.get(mpi) ?? 0));
   }
 

@@ -12,7 +12,11 @@ describe('the MSRD faces', () => {
     const a = await mip6.register(HOA, HA, '2001:db8:a::1');
     expect(a).toMatchObject({ created: true, moved: false, record: { mpi: 1n, coa: '2001:db8:a::1' } });
     const b = await mip6.register(HOA, HA, '2001:db8:b::1');
-    expect(b).toMatchObject({ created: false, moved: true, record: { mpi: 1n, coa: '2001:db8:b::1', version: 2 } });
+    expect(b).toMatchObject({
+      created: false,
+      moved: true,
+      record: { mpi: 1n, coa: '2001:db8:b::1', version: 2 },
+    });
     const c = await mip6.register(HOA, HA, '2001:db8:b::1');
     expect(c).toMatchObject({ created: false, moved: false, record: { version: 2 } });
   });
@@ -34,6 +38,10 @@ describe('the MSRD faces', () => {
     expect(await ike.lookup({ mpi: record.mpi, refType: 1 })).toBe(record);
     expect(await ike.lookup({ mpi: record.mpi, refType: 2 })).toBeUndefined();
     expect(await ike.lookup({ mpi: 99n, refType: 1 })).toBeUndefined();
-    expect(await new KernelMsrdApi(store).query(record.mpi)).toEqual({ hoa: HOA, ha: HA, coa: '2001:db8:a::1' });
+    expect(await new KernelMsrdApi(store).query(record.mpi)).toEqual({
+      hoa: HOA,
+      ha: HA,
+      coa: '2001:db8:a::1',
+    });
   });
 });

@@ -6,8 +6,11 @@
  * - MN: holds `mip6.binding-sending` until KeyManager.reestablish(HA, CoA) has finished, whenever an
  *   IKE_SA with the HA runs from another address. A refresh from the same CoA, and a first BU with
  *   no IKE_SA yet (the BU's ACQUIRE negotiates from the CoA), hold nothing.
- * - HA: nothing special; its IKE answers the MN's new negotiation, and its MIPv6 daemon re-points
- *   its own tunnel entries after the binding changes.
+ * - HA: nothing special for IKE; its IKE answers the MN's new negotiation.
+ * - Both: without an interface the MIPv6 side re-installs its own tunnel entries for the new CoA
+ *   (SPDUPDATE, holding `mip6.movement` on the MN and `mip6.binding-accepted` on the HA; the mip6
+ *   daemons leave moving existing entries to the strategy). SAs are not touched: the old ones die
+ *   with the old IKE_SA and the new ones are negotiated on the new CoA.
  * - The resolver answers with the MN's current CoA, tracked from `mip6.movement` (and the binding
  *   events on the HA), so the re-negotiation and any ACQUIRE start from the right address.
  */
@@ -17,12 +20,13 @@ import type {
   HostRole,
   Ip,
   MobilityStrategy,
+  PolicyData,
   ResolvedAddresses,
   StrategyContext,
 } from '@mip6sec/core';
 import { Mip6secError } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { isHostPrefix } from './binding-policies.js';
+import { isHostPrefix, mnEndpoint, policiesOfBinding, tunnelEndpoints } from './binding-policies.js';
 import { SerialQueue } from './serial-queue.js';
 
 export type RenegotiateStrategyOptions = Record<string, never>;
@@ -37,8 +41,10 @@ const COUNTERS = [
   'reestablishments',
   'reestablishErrors',
   'bindingHoldMs',
+  'policyUpdates',
   'resolved',
   'resolveMisses',
+  'errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -96,21 +102,32 @@ export class RenegotiateStrategy implements MobilityStrategy {
     const { bus } = ctx;
     if (ctx.role === 'mn') {
       this.subs.push(
-        bus.on('mip6.movement').subscribe((e) => this.track(e.hoa, e.ha, e.newCoa)),
+        bus.on('mip6.movement').subscribe((e) => {
+          this.track(e.hoa, e.ha, e.newCoa);
+          e.waitUntil(this.repoint(e.hoa, e.ha, e.newCoa));
+        }),
         bus.on('mip6.binding-sending').subscribe((e) => {
           this.track(e.hoa, e.ha, e.coa);
           e.waitUntil(
-            this.reestablish(e.ha, e.coa).catch((err: unknown) => {
-              this.counters.reestablishErrors++;
-              bus.reportError(e, err);
-            }),
+            this.repoint(e.hoa, e.ha, e.coa).then(() =>
+              this.reestablish(e.ha, e.coa).catch((err: unknown) => {
+                this.counters.reestablishErrors++;
+                bus.reportError(e, err);
+              }),
+            ),
           );
         }),
       );
     } else if (ctx.role === 'ha') {
       this.subs.push(
-        bus.on('mip6.binding-accepted').subscribe((e) => this.track(e.hoa, e.ha, e.coa)),
-        bus.on('mip6.binding-deleted').subscribe((e) => this.track(e.hoa, e.ha, e.hoa)),
+        bus.on('mip6.binding-accepted').subscribe((e) => {
+          this.track(e.hoa, e.ha, e.coa);
+          e.waitUntil(this.repoint(e.hoa, e.ha, e.coa));
+        }),
+        bus.on('mip6.binding-deleted').subscribe((e) => {
+          this.track(e.hoa, e.ha, e.hoa);
+          void this.repoint(e.hoa, e.ha, e.hoa);
+        }),
       );
     }
   }
@@ -135,6 +152,27 @@ export class RenegotiateStrategy implements MobilityStrategy {
     const b = this.bindings.get(hoa);
     if (b && b.ha === ha) b.coa = coa;
     else this.bindings.set(hoa, { hoa, ha, coa });
+  }
+
+  /** Re-installs the binding's tunnel entries with `coa` as the MN end (SPDUPDATE); never throws. */
+  private repoint(hoa: Ip, ha: Ip, coa: Ip): Promise<void> {
+    return this.queue
+      .run(async () => {
+        const kernel = this.ctx?.kernel;
+        if (!kernel) return;
+        for (const p of policiesOfBinding(await kernel.dumpPolicies(), { hoa, ha })) {
+          if (!p.templates.some((t) => mnEndpoint(t, ha) !== undefined && mnEndpoint(t, ha) !== coa)) continue;
+          const templates = p.templates.map((t) =>
+            mnEndpoint(t, ha) === undefined ? t : { ...t, ...tunnelEndpoints(t, ha, coa) },
+          );
+          const data: PolicyData = { action: p.action, priority: p.priority, templates, ...(p.ref ? { ref: p.ref } : {}) };
+          await kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
+          this.counters.policyUpdates++;
+        }
+      })
+      .catch(() => {
+        this.counters.errors++;
+      });
   }
 
   /** Tears down and re-runs IKE with the HA from `coa` if any IKE_SA with it runs from elsewhere. */

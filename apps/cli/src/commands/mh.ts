@@ -4,7 +4,10 @@ import { decodeToJson, encodeFromJson } from '@mip6sec/mip6';
 import { argOrStdin, parseHex, parseJson, run, stringify, toHex } from '../io.js';
 
 export function mhCommand(program: Command): void {
-  const mh = program.command('mh').description('Mobile IPv6 Mobility Header (RFC 6275), alone or inside an IPv6 packet');
+  const mh = program
+    .command('mh')
+    .description('Mobile IPv6 Mobility Header (RFC 6275), alone or inside an IPv6 packet')
+    .addHelpText('after', '\nExample:\n  $ mip6sec mh decode 3b02010000000000        # a Binding Refresh Request\n');
   mh.command('decode')
     .argument('[hex]', 'an MH message, or an IPv6 packet when it starts with an IPv6 header; stdin when absent')
     .option('--compact', 'one line of JSON')

@@ -7,7 +7,11 @@ import { argOrStdin, parseHex, parseJson, run, stringify, toHex } from '../io.js
 export function pfkeyCommand(program: Command): void {
   const pfkey = program
     .command('pfkey')
-    .description('PF_KEY v2 messages (RFC 2367 + Linux extensions, MIGRATE, SADB_X_EXT_REF)');
+    .description('PF_KEY v2 messages (RFC 2367 + Linux extensions, MIGRATE, SADB_X_EXT_REF)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ mip6sec pfkey decode 02070003020000000000000000000000   # an SADB_REGISTER for ESP\n',
+    );
   pfkey
     .command('decode')
     .argument('[hex]', 'the message as hex (whitespace and 0x allowed); stdin when absent')

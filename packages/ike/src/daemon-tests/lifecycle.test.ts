@@ -40,6 +40,23 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     },
   );
 
+  it('deletes a CHILD_SA on the hard expire (no rekey time), on both ends, and keeps the IKE SA', async () => {
+    lab = new Lab();
+    const { a, b } = await pair(lab, {
+      childA: { rekeySeconds: 0, lifetimeSeconds: 30 },
+      childB: { rekeySeconds: 0, lifetimeSeconds: 45 },
+    });
+    const r = await lab.run(a.ike.initiate('b'));
+    await lab.advance(31_000);
+    expect(a.of('kernel.expire').every((e) => e.hard)).toBe(true);
+    expect(a.ike.listSas()[0]!.children).toEqual([]);
+    expect(b.ike.listSas()[0]!.children).toEqual([]);
+    expect(await a.kernel.dumpSas()).toEqual([]);
+    expect(await b.kernel.dumpSas()).toEqual([]);
+    expect(b.of('kernel.expire')).toEqual([]);
+    expect(await lab.run(a.ike.liveness(r.ike.ikeSpi))).toBe(true);
+  });
+
   it('rekeys the IKE SA: new SPIs and keys, CHILD_SAs kept, old SA deleted, message IDs from 0', async () => {
     lab = new Lab();
     const { a, b } = await pair(lab);
@@ -66,6 +83,17 @@ describe('CHILD_SA and IKE SA lifecycle', () => {
     expect(agreed(a, b)).toBe(true);
     expect(a.ike.listSas()[0]!.initiator).toBe(false);
     expect(back.initiator).toBe(true);
+  });
+
+  it('rekeys the IKE SA on its own timer and goes on doing so on the new SA', async () => {
+    lab = new Lab();
+    const { a, b } = await pair(lab, { peerA: { rekeySeconds: 100 } });
+    await lab.run(a.ike.initiate('b'));
+    await lab.advance(250_000);
+    expect(a.of('ike.sa-established')).toHaveLength(3);
+    expect(a.of('ike.sa-deleted').map((e) => e.reason)).toEqual(['rekeyed', 'rekeyed']);
+    expect(agreed(a, b)).toBe(true);
+    expect(a.of('ike.child-installed')).toHaveLength(1);
   });
 
   it('resolves a simultaneous CHILD_SA rekey: one new CHILD_SA survives on both ends (RFC 7296 2.8.1)', async () => {

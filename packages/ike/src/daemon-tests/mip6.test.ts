@@ -246,6 +246,7 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
       reqid: 0x10,
+      peer: HA,
       policy: { dir: 'out' },
       acquire: { type: 'kernel.acquire', src: HOA, dst: HA },
     });

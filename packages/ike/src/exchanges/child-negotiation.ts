@@ -232,7 +232,7 @@ function chooseChild(
     return { spec, reqid, reqidIn: reqid, local, remote };
   }
   if (peer.config.childrenFromSpd === false) return undefined;
-  const found = engine.spd.narrowOffer(offeredLocal, offeredRemote);
+  const found = engine.spd.narrowOffer(offeredLocal, offeredRemote, mode);
   if (!found) return undefined;
   const inT = found.in.templates.find((t) => t.proto === 'esp');
   const outT = found.out?.templates.find((t) => t.proto === 'esp');
@@ -247,8 +247,8 @@ function chooseChild(
     remoteTs: found.remote,
     reqid,
     reqidIn: inT?.reqid ?? reqid,
-    rekeySeconds: 3600,
-    lifetimeSeconds: 3960,
+    rekeySeconds: engine.cfg.childRekeySeconds,
+    lifetimeSeconds: engine.cfg.childLifetimeSeconds,
     replayWindow: 32,
     ...(found.out ? { policy: { selector: found.out.selector, dir: found.out.dir } } : {}),
   };

@@ -9,7 +9,7 @@ import type { AuthContext } from '../auth/authenticator.js';
 import { signedOctets } from '../auth/signed-octets.js';
 import { concat, u32ToBytes } from '../bytes.js';
 import type { ChildSa, ChildSpec } from '../child-sa.js';
-import { CFG_ATTR, CFG_TYPE, EXCHANGE, notifyName } from '../constants.js';
+import { CFG_ATTR, CFG_TYPE, EXCHANGE, notifyName, PROTOCOL } from '../constants.js';
 import { errorNotify, findNotify, first, type IkeEngine, notify, type Reply } from '../engine.js';
 import { IkeError } from '../errors.js';
 import { formatIdentity, type Identity, identityMatches, parseIdentity } from '../identity.js';
@@ -174,7 +174,7 @@ export class AuthTask implements ExchangeTask {
 export function rejectPeerChild(e: IkeEngine, sa: IkeSa, spiIn: number): void {
   e.enqueue(sa, {
     exchange: EXCHANGE.INFORMATIONAL,
-    build: async () => [{ kind: 'D', protocol: 3, spiSize: 4, spis: [u32ToBytes(spiIn)] }],
+    build: async () => [{ kind: 'D', protocol: PROTOCOL.ESP, spiSize: 4, spis: [u32ToBytes(spiIn)] }],
     handle: async () => undefined,
     fail: () => undefined,
   });

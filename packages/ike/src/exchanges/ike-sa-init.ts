@@ -285,6 +285,7 @@ export async function respondInit(
   sa.initKey = key;
   engine.register(sa);
   engine.responders.set(key, sa);
+  engine.halfOpen.add(sa);
   // A half-open SA that never authenticates goes away without a trace (RFC 7296 section 2.6).
   sa.setTimer(
     'half-open',

@@ -1,0 +1,41 @@
+/**
+ * Every command of the built CLI, found by walking the `Commands:` sections of `--help` from the top,
+ * prints an Example section (commander's own `help` command aside).
+ */
+import { describe, expect, it } from 'vitest';
+import { cli } from './cli.test-util.js';
+
+/** The subcommand names listed in a help text's `Commands:` section. */
+function subcommands(help: string): string[] {
+  const section = /^Commands:\n((?: {2}.*\n?)+)/m.exec(help)?.[1] ?? '';
+  return section
+    .split('\n')
+    .map((l) => /^ {2}(\S+)/.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined && name !== 'help');
+}
+
+function walk(path: string[]): { path: string[]; help: string; status: number | null }[] {
+  const r = cli([...path, '--help']);
+  const here = { path, help: r.stdout, status: r.status };
+  return [here, ...subcommands(r.stdout).flatMap((name) => walk([...path, name]))];
+}
+
+describe('--help', () => {
+  const commands = walk([]);
+
+  it('finds the verbs', () => {
+    const paths = commands.map((c) => c.path.join(' '));
+    expect(paths).toEqual(
+      expect.arrayContaining(['', 'pfkey decode', 'pfkey encode', 'mh decode', 'mh encode', 'kernel replay']),
+    );
+  });
+
+  it.each(commands.map((c) => [`mip6sec ${c.path.join(' ')}`.trim(), c] as const))(
+    '%s --help prints an Example section',
+    (_name, c) => {
+      expect(c.status).toBe(0);
+      expect(c.help).toMatch(/^Usage: mip6sec/);
+      expect(c.help).toMatch(/^Examples?:\n {2}\$ mip6sec /m);
+    },
+  );
+});

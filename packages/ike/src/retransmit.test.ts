@@ -1,0 +1,42 @@
+import { VirtualClock } from '@mip6sec/core';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RETRANSMIT, Retransmitter } from './retransmit.js';
+
+describe('Retransmitter', () => {
+  it("sends at strongSwan's 4 s x 1.8^n and gives up after five retransmissions, about 165 s", () => {
+    const clock = new VirtualClock();
+    const sends: number[] = [];
+    let gaveUp = -1;
+    new Retransmitter(clock, DEFAULT_RETRANSMIT).start(
+      () => sends.push(clock.now()),
+      () => {
+        gaveUp = clock.now();
+      },
+    );
+    clock.advance(1_000_000);
+    expect(sends.map((t) => Math.round(t))).toEqual([0, 4000, 11200, 24160, 47488, 89478]);
+    expect(Math.round(gaveUp)).toBe(165061);
+  });
+
+  it('stops on stop(), and caps a wait at the limit', () => {
+    const clock = new VirtualClock();
+    const r = new Retransmitter(clock, { timeout: 1000, base: 10, tries: 3, limit: 5000 });
+    let n = 0;
+    let gave = false;
+    r.start(
+      () => n++,
+      () => {
+        gave = true;
+      },
+    );
+    clock.advance(1000);
+    expect(n).toBe(2);
+    clock.advance(5000);
+    expect(n).toBe(3);
+    r.stop();
+    clock.advance(100_000);
+    expect(n).toBe(3);
+    expect(gave).toBe(false);
+    expect(r.sent).toBe(3);
+  });
+});

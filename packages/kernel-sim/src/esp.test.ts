@@ -1,0 +1,67 @@
+import { createCryptoProvider } from '@mip6sec/crypto';
+import { describe, expect, it } from 'vitest';
+import { type EspSuite, espHeader, espOpen, espSeal } from './esp.js';
+
+const crypto = createCryptoProvider();
+const key = (n: number) => Uint8Array.from({ length: n }, (_, i) => i);
+const suites: EspSuite[] = [
+  { spi: 1, enc: { alg: 'aes-gcm-16', key: key(20) }, esn: false },
+  { spi: 2, enc: { alg: 'chacha20-poly1305', key: key(36) }, esn: true },
+  { spi: 3, enc: { alg: 'aes-cbc', key: key(16) }, integ: { alg: 'hmac-sha1-96', key: key(20) }, esn: false },
+  { spi: 4, enc: { alg: 'aes-cbc', key: key(32) }, integ: { alg: 'aes-xcbc-96', key: key(16) }, esn: true },
+  {
+    spi: 5,
+    enc: { alg: 'null', key: key(0) },
+    integ: { alg: 'hmac-sha2-512-256', key: key(64) },
+    esn: false,
+  },
+];
+
+describe('ESP (RFC 4303)', () => {
+  for (const s of suites) {
+    it(`${s.enc.alg}${s.integ ? ` + ${s.integ.alg}` : ''}${s.esn ? ', ESN' : ''}: padding, round trip, tamper`, () => {
+      for (let len = 0; len < 40; len++) {
+        const payload = key(len).map((b) => b ^ 0x5a);
+        const seq = { hi: s.esn ? 7 : 0, lo: 1000 + len };
+        const esp = espSeal(crypto, s, seq, 17, payload);
+        expect(espHeader(esp)).toEqual({ spi: s.spi, seq: seq.lo });
+        const block = s.enc.alg === 'aes-cbc' ? 16 : 4;
+        const ivLen = s.enc.alg === 'aes-cbc' ? 16 : s.enc.alg === 'null' ? 0 : 8;
+        const icvLen = s.integ
+          ? { 'hmac-sha1-96': 12, 'aes-xcbc-96': 12, 'hmac-sha2-512-256': 32 }[s.integ.alg as string]!
+          : 16;
+        const body = esp.length - 8 - ivLen - icvLen;
+        expect(body % block).toBe(0);
+        expect(body - len - 2).toBeLessThan(block);
+        expect(espOpen(crypto, s, seq, esp)).toEqual({ ok: true, nextHeader: 17, payload });
+        const bad = esp.slice();
+        bad[8 + ivLen]! ^= 0x80;
+        expect(espOpen(crypto, s, seq, bad)).toMatchObject({
+          ok: false,
+          reason: s.integ || s.enc.alg !== 'null' ? 'bad-icv' : 'bad-padding',
+        });
+        if (s.esn)
+          expect(espOpen(crypto, s, { ...seq, hi: seq.hi + 1 }, esp)).toEqual({
+            ok: false,
+            reason: 'bad-icv',
+          });
+      }
+    });
+  }
+
+  it('refuses truncated packets and wrong padding', () => {
+    const s = suites[4]!;
+    const esp = espSeal(crypto, s, { hi: 0, lo: 1 }, 17, Uint8Array.of(1, 2));
+    expect(espOpen(crypto, s, { hi: 0, lo: 1 }, esp.subarray(0, 20))).toEqual({
+      ok: false,
+      reason: 'truncated',
+    });
+    expect(espHeader(new Uint8Array(7))).toBeUndefined();
+  });
+
+  it('the AEAD IV is the sequence number (unique per packet, RFC 4106 3.1)', () => {
+    const s = suites[0]!;
+    const esp = espSeal(crypto, s, { hi: 0, lo: 0x01020304 }, 41, new Uint8Array(4));
+    expect(Buffer.from(esp.subarray(8, 16)).toString('hex')).toBe('0000000001020304');
+  });
+});
