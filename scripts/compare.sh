@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NPM_CONFIG_LOGLEVEL=error
-npm ci --no-audit --no-fund >/dev/null
+npm install --no-audit --no-fund >/dev/null
 npx --no nx run-many -t build --projects=@mip6sec/cli --output-style=static >/dev/null
 exec node apps/cli/dist/main.js compare "$@"

@@ -63,8 +63,21 @@ write(
   'tsconfig.spec.json',
   json({
     extends: `${up}/tsconfig.base.json`,
-    compilerOptions: { outDir: 'out-tsc/spec', rootDir: '../..', types: ['node'], noEmit: false, emitDeclarationOnly: true },
-    include: ['src/**/*.test.ts', 'src/**/*.test-util.ts', 'vitest.config.ts', '../../vitest.shared.ts', 'bench/**/*.ts', 'fuzz/**/*.ts'],
+    compilerOptions: {
+      outDir: 'out-tsc/spec',
+      rootDir: '../..',
+      types: ['node'],
+      noEmit: false,
+      emitDeclarationOnly: true,
+    },
+    include: [
+      'src/**/*.test.ts',
+      'src/**/*.test-util.ts',
+      'vitest.config.ts',
+      '../../vitest.shared.ts',
+      'bench/**/*.ts',
+      'fuzz/**/*.ts',
+    ],
     references: [{ path: './tsconfig.lib.json' }],
   }),
 );

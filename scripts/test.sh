@@ -22,7 +22,8 @@ else
 fi
 
 export NX_DAEMON=false NX_NO_CLOUD=true NPM_CONFIG_LOGLEVEL=error
-npm ci --no-audit --no-fund
+# npm ci refuses this lockfile on npm 11.19 (optional platform binaries are not recorded), so install from it instead.
+npm install --no-audit --no-fund
 npx --no nx sync:check
 npx --no biome check .
 npx --no nx run-many -t build typecheck --output-style=static

@@ -76,8 +76,19 @@ describe('mh decode and encode', () => {
   it('an IPv6 packet carrying a BA with a type 2 routing header', () => {
     const json = decoded(baPacketHex) as { ipv6: unknown; extensions: Record<string, unknown>[] };
     expect(json.ipv6).toMatchObject({ src: HA, dst: COA });
-    expect(json.extensions[0]).toEqual({ type: 'routing', routingType: 2, segmentsLeft: 1, homeAddress: HOA });
-    expect(json.extensions[1]?.message).toMatchObject({ type: 'BA', status: 0, k: true, seq: 7, lifetime: 225 });
+    expect(json.extensions[0]).toEqual({
+      type: 'routing',
+      routingType: 2,
+      segmentsLeft: 1,
+      homeAddress: HOA,
+    });
+    expect(json.extensions[1]?.message).toMatchObject({
+      type: 'BA',
+      status: 0,
+      k: true,
+      seq: 7,
+      lifetime: 225,
+    });
     expectPipeRoundTrip(baPacketHex);
   });
 });
@@ -99,6 +110,6 @@ describe('bad MH input: one error line, status 1', () => {
     const path = /^error: EINVAL at \$\.[a-z]+: .+$/;
     expectInputError(cli(['mh', 'encode', '{"type":"BU","seq":70000,"lifetime":1}']), path);
     expectInputError(cli(['mh', 'encode'], '{"type":"XX"}'), path);
-    expectInputError(cli(['mh', 'encode', '[1,'], /^error: EINVAL( at byte \d+)?: not JSON: .+$/);
+    expectInputError(cli(['mh', 'encode', '[1,']), /^error: EINVAL( at byte \d+)?: not JSON: .+$/);
   });
 });

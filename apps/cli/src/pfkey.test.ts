@@ -33,7 +33,9 @@ function expectPipeRoundTrip(hex: string): void {
   expect(arg.stderr).toBe('');
   expect(arg.status).toBe(0);
   expect(arg.stdout).toBe(`${hex}\n`);
-  const stdin = shell('printf %s "$HEX" | mip6sec pfkey decode --compact | mip6sec pfkey encode -', { HEX: hex });
+  const stdin = shell('printf %s "$HEX" | mip6sec pfkey decode --compact | mip6sec pfkey encode -', {
+    HEX: hex,
+  });
   expect(stdin.stdout).toBe(`${hex}\n`);
   expect(stdin.status).toBe(0);
 }
@@ -43,21 +45,58 @@ describe('messages built in C with <linux/pfkeyv2.h>, through the CLI', () => {
     const hex = cMessage(c, 'MIGRATE_V6', ctx.skip);
     const msg = decoded(hex);
     expect(msg).toMatchObject({ type: 'X_MIGRATE', satype: 'ESP', errno: 0, seq: 0, pid: 0 });
-    expect(msg.extensions.map((e) => e.type)).toEqual(['X_KMADDRESS', 'ADDRESS_SRC', 'ADDRESS_DST', 'X_POLICY']);
+    expect(msg.extensions.map((e) => e.type)).toEqual([
+      'X_KMADDRESS',
+      'ADDRESS_SRC',
+      'ADDRESS_DST',
+      'X_POLICY',
+    ]);
     expect(ext(msg, 'X_KMADDRESS')).toEqual({
       type: 'X_KMADDRESS',
       local: '2001:db8:dddd::1',
       remote: '2001:db8:aaaa::1',
     });
-    expect(ext(msg, 'ADDRESS_SRC')).toMatchObject({ address: '2001:db8:aaaa::100', prefixlen: 128, proto: 255 });
+    expect(ext(msg, 'ADDRESS_SRC')).toMatchObject({
+      address: '2001:db8:aaaa::100',
+      prefixlen: 128,
+      proto: 255,
+    });
     expect(ext(msg, 'ADDRESS_DST')).toMatchObject({ address: '::', prefixlen: 0 });
     const policy = ext(msg, 'X_POLICY');
     expect(policy).toMatchObject({ policyType: 'IPSEC', dir: 'OUTBOUND' });
     expect(policy.requests).toEqual([
-      { proto: 50, mode: 'TUNNEL', level: 'UNIQUE', reqid: 0x7e57, src: '2001:db8:cccc::1', dst: '2001:db8:aaaa::1' },
-      { proto: 50, mode: 'TUNNEL', level: 'UNIQUE', reqid: 0x7e57, src: '2001:db8:dddd::1', dst: '2001:db8:aaaa::1' },
-      { proto: 50, mode: 'TRANSPORT', level: 'UNIQUE', reqid: 0x1234, src: '2001:db8:cccc::1', dst: '2001:db8:aaaa::1' },
-      { proto: 50, mode: 'TRANSPORT', level: 'UNIQUE', reqid: 0x1234, src: '2001:db8:dddd::1', dst: '2001:db8:aaaa::1' },
+      {
+        proto: 50,
+        mode: 'TUNNEL',
+        level: 'UNIQUE',
+        reqid: 0x7e57,
+        src: '2001:db8:cccc::1',
+        dst: '2001:db8:aaaa::1',
+      },
+      {
+        proto: 50,
+        mode: 'TUNNEL',
+        level: 'UNIQUE',
+        reqid: 0x7e57,
+        src: '2001:db8:dddd::1',
+        dst: '2001:db8:aaaa::1',
+      },
+      {
+        proto: 50,
+        mode: 'TRANSPORT',
+        level: 'UNIQUE',
+        reqid: 0x1234,
+        src: '2001:db8:cccc::1',
+        dst: '2001:db8:aaaa::1',
+      },
+      {
+        proto: 50,
+        mode: 'TRANSPORT',
+        level: 'UNIQUE',
+        reqid: 0x1234,
+        src: '2001:db8:dddd::1',
+        dst: '2001:db8:aaaa::1',
+      },
     ]);
     expectPipeRoundTrip(hex);
   });
@@ -68,7 +107,12 @@ describe('messages built in C with <linux/pfkeyv2.h>, through the CLI', () => {
     expect(msg).toMatchObject({ type: 'X_MIGRATE', seq: 17, pid: 4242 });
     expect(ext(msg, 'X_KMADDRESS')).toMatchObject({ local: '192.0.2.77', remote: '198.51.100.1' });
     expect(ext(msg, 'ADDRESS_SRC')).toMatchObject({ address: '10.1.0.0', prefixlen: 16, proto: 17 });
-    expect(ext(msg, 'ADDRESS_DST')).toMatchObject({ address: '10.2.0.5', prefixlen: 32, port: 500, proto: 17 });
+    expect(ext(msg, 'ADDRESS_DST')).toMatchObject({
+      address: '10.2.0.5',
+      prefixlen: 32,
+      port: 500,
+      proto: 17,
+    });
     const policy = ext(msg, 'X_POLICY');
     expect(policy.dir).toBe('INBOUND');
     expect(policy.requests).toEqual([
@@ -116,8 +160,16 @@ describe('messages built in C with <linux/pfkeyv2.h>, through the CLI', () => {
       usetime: '1800',
     });
     expect(ext(msg, 'LIFETIME_SOFT')).toMatchObject({ allocations: 900000, bytes: '549755813888' });
-    expect(ext(msg, 'KEY_AUTH')).toEqual({ type: 'KEY_AUTH', bits: 160, key: '101112131415161718191a1b1c1d1e1f20212223' });
-    expect(ext(msg, 'KEY_ENCRYPT')).toEqual({ type: 'KEY_ENCRYPT', bits: 128, key: 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf' });
+    expect(ext(msg, 'KEY_AUTH')).toEqual({
+      type: 'KEY_AUTH',
+      bits: 160,
+      key: '101112131415161718191a1b1c1d1e1f20212223',
+    });
+    expect(ext(msg, 'KEY_ENCRYPT')).toEqual({
+      type: 'KEY_ENCRYPT',
+      bits: 128,
+      key: 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf',
+    });
     expect(ext(msg, 'X_SA2')).toMatchObject({ mode: 'TUNNEL', reqid: 9 });
     expect(ext(msg, 'X_NAT_T_SPORT')).toMatchObject({ port: 4500 });
     expect(ext(msg, 'X_NAT_T_DPORT')).toMatchObject({ port: 4501 });
@@ -178,7 +230,10 @@ describe('hex input forms', () => {
   it('accepts whitespace, newlines, a 0x prefix and upper case, as an argument and on stdin', (ctx) => {
     const hex = cMessage(c, 'MIGRATE_V4', ctx.skip);
     const want = decoded(hex);
-    const spaced = `  0x${hex.toUpperCase().replace(/(.{8})/g, '$1 ').replace(/(.{36})/g, '$1\n\t')}\n`;
+    const spaced = `  0x${hex
+      .toUpperCase()
+      .replace(/(.{8})/g, '$1 ')
+      .replace(/(.{36})/g, '$1\n\t')}\n`;
     expect(spaced).toMatch(/\n/);
     expect(JSON.parse(cli(['pfkey', 'decode', spaced]).stdout)).toEqual(want);
     expect(JSON.parse(cli(['pfkey', 'decode'], spaced).stdout)).toEqual(want);

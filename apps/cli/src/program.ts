@@ -1,7 +1,7 @@
 /** Builds the `mip6sec` command tree; each verb lives in its own module under commands/. */
 import { Command } from 'commander';
-import { kernelCommand } from './commands/kernel.js';
 import { compareCommand } from './commands/compare.js';
+import { kernelCommand } from './commands/kernel.js';
 import { mhCommand } from './commands/mh.js';
 import { pfkeyCommand } from './commands/pfkey.js';
 

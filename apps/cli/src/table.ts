@@ -2,7 +2,9 @@
 import type { ComparisonResult } from '@mip6sec/lab';
 
 const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '-';
 
 export function renderComparison(result: ComparisonResult): string {
   const names = Object.keys(result.strategies);
@@ -27,7 +29,15 @@ export function renderComparison(result: ComparisonResult): string {
   const widths = names.map((n, i) => Math.max(n.length, ...cells.map((c) => c[i]!.length)));
   const line = (label: string, vals: string[]) =>
     `${label.padEnd(col0)}  ${vals.map((v, i) => v.padStart(widths[i]!)).join('  ')}`;
-  const out = [head, '', line('', names), line('-'.repeat(col0), widths.map((w) => '-'.repeat(w)))];
+  const out = [
+    head,
+    '',
+    line('', names),
+    line(
+      '-'.repeat(col0),
+      widths.map((w) => '-'.repeat(w)),
+    ),
+  ];
   rows.forEach(([label], r) => out.push(line(label, cells[r]!)));
   for (const [i, n] of names.entries()) {
     for (const v of m[i]!.violations.slice(0, 10)) {

@@ -198,7 +198,8 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
         await f.move(coa2);
         for (const h of [f.mn, f.ha]) {
           for (const p of await h.tunnelPolicies(hoa)) {
-            for (const t of p.templates) expect([t.src, t.dst].sort(), `${h.role} ${p.dir}`).toEqual([coa2, ha].sort());
+            for (const t of p.templates)
+              expect([t.src, t.dst].sort(), `${h.role} ${p.dir}`).toEqual([coa2, ha].sort());
           }
         }
         const log = f.mn.keyManager.calls;

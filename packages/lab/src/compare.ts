@@ -3,10 +3,10 @@
  * with the figures side by side.
  */
 import { writeFileSync } from 'node:fs';
+import { espSecrets } from './keys.js';
 import type { StrategyMetrics } from './metrics.js';
 import { writePcap } from './pcap.js';
 import { runScenario, STRATEGIES } from './scenario.js';
-import { espSecrets } from './keys.js';
 
 export interface CompareOptions {
   readonly strategies?: readonly string[];

@@ -41,15 +41,23 @@ function tunnelPoliciesFor(policies: readonly SecurityPolicy[], hoa: Ip): Securi
   );
 }
 
-function tunnelSasBetween(sas: readonly SecurityAssociation[], a: Ip, b: Ip, reqids: ReadonlySet<number>): SecurityAssociation[] {
+function tunnelSasBetween(
+  sas: readonly SecurityAssociation[],
+  a: Ip,
+  b: Ip,
+  reqids: ReadonlySet<number>,
+): SecurityAssociation[] {
   return sas.filter(
-    (s) => s.mode === 'tunnel' && (reqids.has(s.reqid) || (s.src === a && s.dst === b) || (s.src === b && s.dst === a)),
+    (s) =>
+      s.mode === 'tunnel' &&
+      (reqids.has(s.reqid) || (s.src === a && s.dst === b) || (s.src === b && s.dst === a)),
   );
 }
 
 export async function checkMn(step: string, mn: MnView, haAddress: Ip): Promise<InvariantViolation[]> {
   const out: InvariantViolation[] = [];
-  const v = (object: string, rule: string, detail: string) => out.push({ step, host: mn.name, object, rule, detail });
+  const v = (object: string, rule: string, detail: string) =>
+    out.push({ step, host: mn.name, object, rule, detail });
   const atHome = mn.coa === mn.hoa;
   const policies = await mn.kernel.dumpPolicies();
   const sas = await mn.kernel.dumpSas();
@@ -61,28 +69,48 @@ export async function checkMn(step: string, mn: MnView, haAddress: Ip): Promise<
       reqids.add(t.reqid);
       const mine = p.dir === 'out' ? t.src : t.dst;
       const theirs = p.dir === 'out' ? t.dst : t.src;
-      if (!atHome && mine !== mn.coa) v(`SP ${policyKey(p)}`, 'tunnel endpoint = CoA', `template has ${mine}, binding CoA is ${mn.coa}`);
-      if (theirs !== haAddress) v(`SP ${policyKey(p)}`, 'tunnel endpoint = HA', `template has ${theirs}, HA is ${haAddress}`);
+      if (!atHome && mine !== mn.coa)
+        v(`SP ${policyKey(p)}`, 'tunnel endpoint = CoA', `template has ${mine}, binding CoA is ${mn.coa}`);
+      if (theirs !== haAddress)
+        v(`SP ${policyKey(p)}`, 'tunnel endpoint = HA', `template has ${theirs}, HA is ${haAddress}`);
     }
     const hint = mn.keyManager.hintFor({ selector: p.selector, dir: p.dir });
     if (!atHome && hint && hint.local !== mn.coa) {
-      v(`SPD image ${policyKey(p)}`, 'IKE address hint = CoA', `IKE would negotiate from ${hint.local}, CoA is ${mn.coa}`);
+      v(
+        `SPD image ${policyKey(p)}`,
+        'IKE address hint = CoA',
+        `IKE would negotiate from ${hint.local}, CoA is ${mn.coa}`,
+      );
     }
   }
   if (!atHome) {
     for (const s of tunnelSasBetween(sas, mn.coa, haAddress, reqids)) {
       const mine = s.src === haAddress ? s.dst : s.src;
-      if (mine !== mn.coa) v(`SA ${s.proto} spi 0x${s.spi.toString(16)}`, 'SA endpoint = CoA', `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`);
+      if (mine !== mn.coa)
+        v(
+          `SA ${s.proto} spi 0x${s.spi.toString(16)}`,
+          'SA endpoint = CoA',
+          `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`,
+        );
     }
     for (const ike of mn.keyManager.ikeSas()) {
       if (ike.remote.ip !== haAddress) continue;
-      if (ike.local.ip !== mn.coa) v(`IKE_SA ${ike.ikeSpi}`, 'IKE_SA address = CoA', `IKE_SA runs from ${ike.local.ip}, CoA is ${mn.coa}`);
+      if (ike.local.ip !== mn.coa)
+        v(
+          `IKE_SA ${ike.ikeSpi}`,
+          'IKE_SA address = CoA',
+          `IKE_SA runs from ${ike.local.ip}, CoA is ${mn.coa}`,
+        );
     }
   }
   return out;
 }
 
-export async function checkHa(step: string, ha: HaView, mns: readonly { name: string; hoa: Ip; coa: Ip }[]): Promise<InvariantViolation[]> {
+export async function checkHa(
+  step: string,
+  ha: HaView,
+  mns: readonly { name: string; hoa: Ip; coa: Ip }[],
+): Promise<InvariantViolation[]> {
   const out: InvariantViolation[] = [];
   const policies = await ha.kernel.dumpPolicies();
   const sas = await ha.kernel.dumpSas();
@@ -91,7 +119,12 @@ export async function checkHa(step: string, ha: HaView, mns: readonly { name: st
       out.push({ step, host: ha.name, object: `${object} (for ${mn.name})`, rule, detail });
     const cached = ha.cacheCoa(mn.hoa);
     const atHome = mn.coa === mn.hoa;
-    if (!atHome && cached !== mn.coa) v(`binding cache ${mn.hoa}`, 'cache CoA = MN CoA', `cache has ${cached ?? 'nothing'}, MN uses ${mn.coa}`);
+    if (!atHome && cached !== mn.coa)
+      v(
+        `binding cache ${mn.hoa}`,
+        'cache CoA = MN CoA',
+        `cache has ${cached ?? 'nothing'}, MN uses ${mn.coa}`,
+      );
     if (atHome) continue;
     const reqids = new Set<number>();
     for (const p of tunnelPoliciesFor(policies, mn.hoa)) {
@@ -99,12 +132,18 @@ export async function checkHa(step: string, ha: HaView, mns: readonly { name: st
         if (t.mode !== 'tunnel') continue;
         reqids.add(t.reqid);
         const mnEnd = p.dir === 'out' ? t.dst : t.src;
-        if (mnEnd !== mn.coa) v(`SP ${policyKey(p)}`, 'tunnel endpoint = CoA', `template has ${mnEnd}, CoA is ${mn.coa}`);
+        if (mnEnd !== mn.coa)
+          v(`SP ${policyKey(p)}`, 'tunnel endpoint = CoA', `template has ${mnEnd}, CoA is ${mn.coa}`);
       }
     }
     for (const s of tunnelSasBetween(sas, ha.address, mn.coa, reqids)) {
       const mnEnd = s.src === ha.address ? s.dst : s.src;
-      if (mnEnd !== mn.coa) v(`SA ${s.proto} spi 0x${s.spi.toString(16)}`, 'SA endpoint = CoA', `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`);
+      if (mnEnd !== mn.coa)
+        v(
+          `SA ${s.proto} spi 0x${s.spi.toString(16)}`,
+          'SA endpoint = CoA',
+          `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`,
+        );
     }
   }
   return out;
@@ -117,7 +156,13 @@ export async function tunnelSpis(kernel: KernelBackend): Promise<Set<number>> {
 }
 
 /** A violation when an in-place strategy replaced SAs that no rekey accounts for. */
-export function checkInPlace(step: string, host: string, before: ReadonlySet<number>, after: ReadonlySet<number>, rekeyed: ReadonlySet<number>): InvariantViolation[] {
+export function checkInPlace(
+  step: string,
+  host: string,
+  before: ReadonlySet<number>,
+  after: ReadonlySet<number>,
+  rekeyed: ReadonlySet<number>,
+): InvariantViolation[] {
   const gone = [...before].filter((spi) => !after.has(spi) && !rekeyed.has(spi));
   if (gone.length === 0) return [];
   return [

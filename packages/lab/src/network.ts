@@ -3,7 +3,7 @@
  * core that routes on the destination address. Every packet is real IP bytes; every draw comes from
  * the seeded generator, so a scenario replays exactly from its seed.
  */
-import { canonicalIp, ipFromBytes, type Ip, type VirtualClock } from '@mip6sec/core';
+import { canonicalIp, type Ip, ipFromBytes, type VirtualClock } from '@mip6sec/core';
 import type { Rng } from './rng.js';
 
 export interface LinkOptions {
@@ -179,7 +179,8 @@ export class Network {
     }
     const planned = this.routes.get(dst);
     const b = planned ? this.link(planned.link) : undefined;
-    let delay = a.delayMs + this.rng.jitter(a.jitterMs ?? 0) + (b ? b.delayMs + this.rng.jitter(b.jitterMs ?? 0) : 0);
+    let delay =
+      a.delayMs + this.rng.jitter(a.jitterMs ?? 0) + (b ? b.delayMs + this.rng.jitter(b.jitterMs ?? 0) : 0);
     if (this.rng.chance(a.reorder ?? 0)) delay += a.delayMs;
     if (b && b.name !== a.name && this.rng.chance(b.loss ?? 0)) {
       this.counter(b.name).lost++;

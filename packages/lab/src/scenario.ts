@@ -81,7 +81,7 @@ function strategyFactory(name: string, o: ScenarioOptions, lost: { armed: boolea
 
 const isIke = (r: PacketRecord): boolean => {
   const b = r.bytes;
-  if ((b[0]! >> 4) !== 6 || b.length < 48 || b[6] !== 17) return false;
+  if (b[0]! >> 4 !== 6 || b.length < 48 || b[6] !== 17) return false;
   const dport = (b[42]! << 8) | b[43]!;
   const sport = (b[40]! << 8) | b[41]!;
   if (dport === 500 || sport === 500) return true;
@@ -111,7 +111,11 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   let ikeMessages = 0;
   let ikeBytes = 0;
   world.sim.network.tap((r) => {
-    if (o.capture && (r.from === firstMn.name || r.from === 'ha') && (r.dstLink !== 'cn' || r.from === firstMn.name)) {
+    if (
+      o.capture &&
+      (r.from === firstMn.name || r.from === 'ha') &&
+      (r.dstLink !== 'cn' || r.from === firstMn.name)
+    ) {
       capture.push({ timeMs: r.timeMs, bytes: r.bytes });
     }
     if (!measuring) return;
@@ -163,7 +167,18 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     const found: InvariantViolation[] = [];
     for (const mn of world.mns) {
       found.push(
-        ...(await checkMn(step, { name: mn.name, hoa: mn.hoa, ha: world.ha.address, coa: mn.coa, kernel: mn.kernel, keyManager: mn.keyManager }, world.ha.address)),
+        ...(await checkMn(
+          step,
+          {
+            name: mn.name,
+            hoa: mn.hoa,
+            ha: world.ha.address,
+            coa: mn.coa,
+            kernel: mn.kernel,
+            keyManager: mn.keyManager,
+          },
+          world.ha.address,
+        )),
       );
     }
     found.push(
@@ -192,9 +207,21 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   if (!bootOk) {
     for (const mn of world.mns) {
       if (!bindingDone(mn)) {
-        violations.push({ step: 'bootstrap', host: mn.name, object: `binding ${mn.hoa}`, rule: 'bootstrap completes', detail: `no accepted binding within ${timeout} ms (${String(mn.mn.error ?? 'no error')})` });
+        violations.push({
+          step: 'bootstrap',
+          host: mn.name,
+          object: `binding ${mn.hoa}`,
+          rule: 'bootstrap completes',
+          detail: `no accepted binding within ${timeout} ms (${String(mn.mn.error ?? 'no error')})`,
+        });
       } else if (traffic.flows.get(mn.hoa)!.received === 0) {
-        violations.push({ step: 'bootstrap', host: mn.name, object: `tunnel ${mn.hoa}`, rule: 'protected payload flows', detail: 'no payload arrived through the tunnel' });
+        violations.push({
+          step: 'bootstrap',
+          host: mn.name,
+          object: `tunnel ${mn.hoa}`,
+          rule: 'protected payload flows',
+          detail: 'no payload arrived through the tunnel',
+        });
       }
     }
   }
@@ -211,7 +238,10 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   const recvBefore = [...traffic.flows.values()].reduce((n, f) => n + f.received, 0);
   const steps = o.scenario === 'bootstrap' ? 0 : o.handovers;
   for (let k = 0; k < steps; k++) {
-    const movers = o.scenario === 'storm' ? world.mns.filter((_, i) => (i + k) % 2 === 0 || world.mns.length === 1) : world.mns;
+    const movers =
+      o.scenario === 'storm'
+        ? world.mns.filter((_, i) => (i + k) % 2 === 0 || world.mns.length === 1)
+        : world.mns;
     const spisBefore = new Map<string, Set<number>>();
     spisBefore.set('ha', await tunnelSpis(world.ha.kernel));
     for (const mn of movers) spisBefore.set(mn.name, await tunnelSpis(mn.kernel));
@@ -225,7 +255,10 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
         const toHa = o.scenario === 'lost-bu';
         const coa = next === world.homeLink ? mn.hoa : world.coaFor(mn.index, next);
         // The first ESP packet between the new CoA and the HA in that direction carries the BU (or BA).
-        sim.network.dropNext((b) => isEspBetween(b, toHa ? coa : world.ha.address, toHa ? world.ha.address : coa), 1);
+        sim.network.dropNext(
+          (b) => isEspBetween(b, toHa ? coa : world.ha.address, toHa ? world.ha.address : coa),
+          1,
+        );
       }
       traffic.mark(mn);
       rec.handovers++;
@@ -234,13 +267,20 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     }
     const start = sim.now();
     await sim.runUntil(
-      () => movers.every((mn) => bindingDone(mn) && (mn.coa === mn.hoa || traffic.flows.get(mn.hoa)!.firstAfterMark !== undefined)),
+      () =>
+        movers.every(
+          (mn) =>
+            bindingDone(mn) && (mn.coa === mn.hoa || traffic.flows.get(mn.hoa)!.firstAfterMark !== undefined),
+        ),
       timeout,
     );
     for (const mn of movers) {
       if (bindingDone(mn)) rec.handoversCompleted++;
       const f = traffic.flows.get(mn.hoa)!;
-      if (mn.coa !== mn.hoa) rec.interruptions.push(f.firstAfterMark === undefined ? sim.now() - f.mark : f.firstAfterMark - f.mark);
+      if (mn.coa !== mn.hoa)
+        rec.interruptions.push(
+          f.firstAfterMark === undefined ? sim.now() - f.mark : f.firstAfterMark - f.mark,
+        );
     }
     void start;
     // Quiescence: the last BA and any strategy follow-up have landed.
@@ -248,8 +288,13 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     const step = `handover ${k + 1}`;
     await check(step);
     if (strategyPromisesInPlace(world)) {
-      violations.push(...checkInPlace(step, 'ha', spisBefore.get('ha')!, await tunnelSpis(world.ha.kernel), rekeyed));
-      for (const mn of movers) violations.push(...checkInPlace(step, mn.name, spisBefore.get(mn.name)!, await tunnelSpis(mn.kernel), rekeyed));
+      violations.push(
+        ...checkInPlace(step, 'ha', spisBefore.get('ha')!, await tunnelSpis(world.ha.kernel), rekeyed),
+      );
+      for (const mn of movers)
+        violations.push(
+          ...checkInPlace(step, mn.name, spisBefore.get(mn.name)!, await tunnelSpis(mn.kernel), rekeyed),
+        );
     }
   }
   traffic.stop();

@@ -16,17 +16,21 @@ import {
   type OutboundIpPacket,
   type Transport,
 } from '@mip6sec/core';
+import { buildUdp, parseUdp } from '@mip6sec/kernel-sim';
 import { filter, type Observable, Subject } from 'rxjs';
 import type { Network, NetworkNode } from './network.js';
-import { buildUdp, parseUdp } from '@mip6sec/kernel-sim';
 
 /** What the lab needs of a kernel's datapath (kernel-sim provides it). */
 export interface Datapath {
-  output(packet: OutboundIpPacket):
+  output(
+    packet: OutboundIpPacket,
+  ):
     | { kind: 'send' | 'bypass'; bytes: Uint8Array }
     | { kind: 'acquire' }
     | { kind: 'discard'; reason: string };
-  input(bytes: Uint8Array):
+  input(
+    bytes: Uint8Array,
+  ):
     | { kind: 'deliver'; packet: InboundIpPacket }
     | { kind: 'forward'; bytes: Uint8Array }
     | { kind: 'drop'; reason: string; code?: string };
@@ -110,10 +114,16 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
     if (r.kind === 'acquire') {
       // As in Linux without larval queueing: the packet that raised the ACQUIRE is dropped.
       this.counters.acquires++;
-      throw new KernelError('EAGAIN', `${this.name}: no SA yet for ${packet.src} -> ${packet.dst} (ACQUIRE raised)`);
+      throw new KernelError(
+        'EAGAIN',
+        `${this.name}: no SA yet for ${packet.src} -> ${packet.dst} (ACQUIRE raised)`,
+      );
     }
     this.counters.discards++;
-    throw new KernelError('EPERM', `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${'reason' in r ? r.reason : ''}`);
+    throw new KernelError(
+      'EPERM',
+      `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${'reason' in r ? r.reason : ''}`,
+    );
   }
 
   receive(proto: number): Observable<InboundIpPacket> {
@@ -140,7 +150,11 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
       if (sock) {
         try {
           const udp = parseUdp(p.payload);
-          sock.next({ src: { ip: p.src, port: udp.sport }, dst: { ip: p.dst, port: udp.dport }, data: udp.data });
+          sock.next({
+            src: { ip: p.src, port: udp.sport },
+            dst: { ip: p.dst, port: udp.dport },
+            data: udp.data,
+          });
         } catch {
           this.counters.drops['udp-malformed'] = (this.counters.drops['udp-malformed'] ?? 0) + 1;
         }

@@ -31,10 +31,21 @@ export class TrafficGenerator {
     private readonly intervalMs: number,
   ) {
     for (const mn of world.mns) {
-      const flow: FlowStats = { sent: 0, received: 0, lastProtectedAt: -1, firstAfterMark: undefined, mark: 0 };
+      const flow: FlowStats = {
+        sent: 0,
+        received: 0,
+        lastProtectedAt: -1,
+        firstAfterMark: undefined,
+        mark: 0,
+      };
       this.flows.set(mn.hoa, flow);
       mn.node.receive(17).subscribe((p) => {
-        if (p.dst !== mn.hoa || p.payload.length < 8 || ((p.payload[2]! << 8) | p.payload[3]!) !== TRAFFIC_PORT) return;
+        if (
+          p.dst !== mn.hoa ||
+          p.payload.length < 8 ||
+          ((p.payload[2]! << 8) | p.payload[3]!) !== TRAFFIC_PORT
+        )
+          return;
         // Only datagrams that came through IPsec count: the tunnel is what is being measured.
         if (!p.sa) return;
         flow.received++;

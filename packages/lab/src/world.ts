@@ -6,14 +6,14 @@
  */
 import {
   type Bus,
-  canonicalIp,
   type Clock,
+  canonicalIp,
   Host,
-  type Ip,
   IP_LAYER,
+  type Ip,
   KERNEL_BACKEND,
-  type KernelBackend,
   KEY_MANAGER,
+  type KernelBackend,
   type KeyManager,
   MOBILITY_STRATEGY,
   type MobilityStrategy,
@@ -34,8 +34,8 @@ import {
   SA_IDENTITY_LOOKUP,
 } from '@mip6sec/mip6';
 import { container as rootContainer } from 'tsyringe';
-import type { Simulation } from './simulation.js';
 import { SimNode } from './sim-node.js';
+import type { Simulation } from './simulation.js';
 
 export type StrategyFactory = (role: 'mn' | 'ha') => Plugin;
 
@@ -123,7 +123,8 @@ function haLookups(): Plugin {
     register(c) {
       let lookup: IkeEventSaIdentities | undefined;
       c.register(SA_IDENTITY_LOOKUP, {
-        useFactory: (r) => (lookup ??= new IkeEventSaIdentities(r.resolve<Bus>(Symbol.for('@mip6sec/core:Bus')))),
+        useFactory: (r) =>
+          (lookup ??= new IkeEventSaIdentities(r.resolve<Bus>(Symbol.for('@mip6sec/core:Bus')))),
       });
     },
   };
@@ -154,8 +155,10 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
   const foreign = Array.from({ length: Math.max(2, o.foreignLinks) }, (_, i) => `visit-${i + 1}`);
   net.addLink({ name: 'home', delayMs: 0.5, air: true });
   net.addLink({ name: 'cn', delayMs: 0.5 });
-  for (const l of foreign) net.addLink({ name: l, delayMs: oneWay - 0.5 >= 0 ? oneWay - 0.5 : 0, loss: o.loss, air: true });
-  const coaFor = (mn: number, link: string) => canonicalIp(`${linkPrefix(link, foreign)}${(0x1000 + mn).toString(16)}`);
+  for (const l of foreign)
+    net.addLink({ name: l, delayMs: oneWay - 0.5 >= 0 ? oneWay - 0.5 : 0, loss: o.loss, air: true });
+  const coaFor = (mn: number, link: string) =>
+    canonicalIp(`${linkPrefix(link, foreign)}${(0x1000 + mn).toString(16)}`);
 
   // ---- correspondent: a plain host with an empty SPD ----
   const cn = new SimNode('cn', net);
@@ -171,7 +174,9 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
   // ---- home agent ----
   const haNode = new SimNode('ha', net);
   const identities = Array.from({ length: o.mns }, (_, i) => `mn${i + 1}@mip6sec.example`);
-  const hoas = Array.from({ length: o.mns }, (_, i) => canonicalIp(`${HOME_PREFIX}${(0x1000 + i + 1).toString(16)}`));
+  const hoas = Array.from({ length: o.mns }, (_, i) =>
+    canonicalIp(`${HOME_PREFIX}${(0x1000 + i + 1).toString(16)}`),
+  );
   const haHost = new Host(rootContainer, {
     name: 'ha',
     role: 'ha',
@@ -183,7 +188,15 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
       haLookups(),
       ikeDaemon({
         listen: [HA_ADDRESS],
-        peers: [{ name: 'mobile-nodes', local: HA_ADDRESS, localId: 'ha.mip6sec.example', auth: { psk: PSK }, mobike: true }],
+        peers: [
+          {
+            name: 'mobile-nodes',
+            local: HA_ADDRESS,
+            localId: 'ha.mip6sec.example',
+            auth: { psk: PSK },
+            mobike: true,
+          },
+        ],
       }),
       homeAgent({
         address: HA_ADDRESS,

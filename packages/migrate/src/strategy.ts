@@ -33,8 +33,8 @@ import type {
 } from '@mip6sec/core';
 import { KernelError, Mip6secError, policyKey } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { KmaddressImage } from './kmaddress-image.js';
 import { policiesOfBinding } from './binding-policies.js';
+import { KmaddressImage } from './kmaddress-image.js';
 import {
   buildMigrates,
   type KmaddressLookup,
@@ -290,7 +290,9 @@ export class MigrateStrategy implements MobilityStrategy {
           const current = this.bindings.get(b.hoa);
           if (!current || current.coa === current.hoa) return;
           const policies = (await kernel.dumpPolicies()).filter((x) => policyKey(x) === key);
-          const trusted: KmaddressLookup = { forPolicy: () => kmaddressFor(this.role(), current.ha, current.coa) };
+          const trusted: KmaddressLookup = {
+            forPolicy: () => kmaddressFor(this.role(), current.ha, current.coa),
+          };
           const scope = { ...current, previous: new Set([current.hoa]) };
           for (const req of planRepairs(policies, await kernel.dumpSas(), trusted, scope, this.role())) {
             await this.write(req);

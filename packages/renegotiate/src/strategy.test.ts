@@ -35,14 +35,13 @@ async function setup(role: 'mn' | 'ha', keyManager?: KeyManager) {
       deregistration: coa === HOA,
       changesCoa: coa !== previousCoa,
     });
-  const mnEnds = async () =>
-    [
-      ...new Set(
-        (await kernel.dumpPolicies()).flatMap((p) =>
-          p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst : t.src)),
-        ),
+  const mnEnds = async () => [
+    ...new Set(
+      (await kernel.dumpPolicies()).flatMap((p) =>
+        p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst : t.src)),
       ),
-    ];
+    ),
+  ];
   return { bus, clock, kernel, strategy, errors, sendBu, mnEnds };
 }
 
@@ -137,7 +136,14 @@ describe('RenegotiateStrategy and the SPD', () => {
   it('re-points the tunnel entries on movement, before the BU, and leaves SAs to IKE', async () => {
     const km = new RecordingKeyManager();
     const { bus, kernel, strategy, mnEnds } = await setup('mn', km);
-    await bus.emitAndWait({ type: 'mip6.movement', hoa: HOA, ha: HA, oldCoa: COA1, newCoa: COA2, atHome: false });
+    await bus.emitAndWait({
+      type: 'mip6.movement',
+      hoa: HOA,
+      ha: HA,
+      oldCoa: COA1,
+      newCoa: COA2,
+      atHome: false,
+    });
     expect(await mnEnds()).toEqual([COA2]);
     expect(strategy.metrics().policyUpdates).toBe(4);
     expect(await kernel.dumpSas()).toEqual([]);

@@ -161,11 +161,17 @@ export class RenegotiateStrategy implements MobilityStrategy {
         const kernel = this.ctx?.kernel;
         if (!kernel) return;
         for (const p of policiesOfBinding(await kernel.dumpPolicies(), { hoa, ha })) {
-          if (!p.templates.some((t) => mnEndpoint(t, ha) !== undefined && mnEndpoint(t, ha) !== coa)) continue;
+          if (!p.templates.some((t) => mnEndpoint(t, ha) !== undefined && mnEndpoint(t, ha) !== coa))
+            continue;
           const templates = p.templates.map((t) =>
             mnEndpoint(t, ha) === undefined ? t : { ...t, ...tunnelEndpoints(t, ha, coa) },
           );
-          const data: PolicyData = { action: p.action, priority: p.priority, templates, ...(p.ref ? { ref: p.ref } : {}) };
+          const data: PolicyData = {
+            action: p.action,
+            priority: p.priority,
+            templates,
+            ...(p.ref ? { ref: p.ref } : {}),
+          };
           await kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
           this.counters.policyUpdates++;
         }

@@ -1,12 +1,14 @@
 /** `mip6sec compare`: the main job, the same scenario under each interface design, side by side. */
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
+
 import { type ComparisonResult, runComparison, SCENARIOS, STRATEGIES } from '@mip6sec/lab';
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { run, stringify } from '../io.js';
 import { renderComparison } from '../table.js';
 
 const int = (name: string, min: number) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
   return Number(v);
 };
 const num = (name: string, min: number, max: number) => (v: string) => {
@@ -26,9 +28,17 @@ export function compareCommand(program: Command): void {
     .option('--mns <n>', 'number of mobile nodes', int('--mns', 1), 1)
     .option('--handovers <k>', 'handovers per mobile node', int('--handovers', 1), 20)
     .option('--rtt <ms>', 'MN-HA round-trip time in ms', num('--rtt', 0, 10_000), 50)
-    .option('--loss <p>', 'packet loss probability on the radio links (0.01 = 1%)', num('--loss', 0, 0.5), 0.01)
+    .option(
+      '--loss <p>',
+      'packet loss probability on the radio links (0.01 = 1%)',
+      num('--loss', 0, 0.5),
+      0.01,
+    )
     .option('--seed <s>', 'seed of the simulation (same seed, same run)', int('--seed', 0), 1)
-    .option('--pcap <file>', 'write the MN-HA traffic of the first strategy as a pcap (one file per strategy: FILE.<strategy>.pcap)')
+    .option(
+      '--pcap <file>',
+      'write the MN-HA traffic of the first strategy as a pcap (one file per strategy: FILE.<strategy>.pcap)',
+    )
     .option('--keys', 'with --pcap, also write the ESP SA table and IKE keys Wireshark needs to decrypt')
     .option('--no-reconcile', 'switch the MIGRATE reconciliation off (to see what a lost MIGRATE does)')
     .option('--json', 'print {"strategies": {...}} as JSON instead of the table')
@@ -62,16 +72,25 @@ messages across the user/kernel boundary on every host; violations counts invari
         json?: boolean;
       }) =>
         run(async () => {
-          const strategies = opts.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+          const strategies = opts.strategies
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
           for (const s of strategies) {
             if (!(STRATEGIES as readonly string[]).includes(s)) {
-              throw new InvalidArgumentError(`unknown strategy ${JSON.stringify(s)} (known: ${STRATEGIES.join(', ')})`);
+              throw new InvalidArgumentError(
+                `unknown strategy ${JSON.stringify(s)} (known: ${STRATEGIES.join(', ')})`,
+              );
             }
           }
           const total = strategies.length * opts.mns * opts.handovers;
           const bar =
             process.stderr.isTTY && !opts.json && total >= 20
-              ? new SingleBar({ format: '{label} [{bar}] {value}/{total} handovers', stream: process.stderr, hideCursor: true })
+              ? new SingleBar({
+                  format: '{label} [{bar}] {value}/{total} handovers',
+                  stream: process.stderr,
+                  hideCursor: true,
+                })
               : undefined;
           bar?.start(total, 0, { label: strategies[0] ?? '' });
           let done = 0;
@@ -96,7 +115,11 @@ messages across the user/kernel boundary on every host; violations counts invari
           } finally {
             bar?.stop();
           }
-          process.stdout.write(opts.json ? `${stringify({ strategies: result.strategies, options: result.options })}\n` : renderComparison(result));
+          process.stdout.write(
+            opts.json
+              ? `${stringify({ strategies: result.strategies, options: result.options })}\n`
+              : renderComparison(result),
+          );
         }),
     );
 }

@@ -42,7 +42,8 @@ function seconds(text: string): number {
 }
 
 function seed(text: string): number {
-  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffffffff) throw new InvalidArgumentError('0 to 4294967295');
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffffffff)
+    throw new InvalidArgumentError('0 to 4294967295');
   return Number(text);
 }
 
@@ -57,13 +58,16 @@ export function kernelCommand(program: Command): void {
   const kernel = program
     .command('kernel')
     .description('the simulated kernel IPsec of @mip6sec/kernel-sim (SPD, SAD, PF_KEY sockets, ESP)')
-    .addHelpText('after', '\nExample:\n  $ printf \'advance 5\\ndump\\n\' | mip6sec kernel replay\n');
+    .addHelpText('after', "\nExample:\n  $ printf 'advance 5\\ndump\\n' | mip6sec kernel replay\n");
   kernel
     .command('replay')
     .argument('[file]', 'the script; stdin when absent or -')
     .description('run a script against a fresh simulated kernel and print one JSON object per command')
     .addOption(
-      new Option('--migrate-lookup <how>', 'how MIGRATE finds its policy: exact selector, or by flow (Linux 6.12+)')
+      new Option(
+        '--migrate-lookup <how>',
+        'how MIGRATE finds its policy: exact selector, or by flow (Linux 6.12+)',
+      )
         .choices(['exact', 'flow'])
         .default('exact'),
     )
