@@ -38,7 +38,7 @@ export function renderComparison(result: ComparisonResult): string {
       widths.map((w) => '-'.repeat(w)),
     ),
   ];
-  rows.forEach(([label], r) => out.push(line(label, cells[r]!)));
+  for (const [r, [label]] of rows.entries()) out.push(line(label, cells[r]!));
   for (const [i, n] of names.entries()) {
     for (const v of m[i]!.violations.slice(0, 10)) {
       out.push(`  ! ${n}: step ${v.step}, ${v.host}, ${v.object}: ${v.rule} (${v.detail})`);

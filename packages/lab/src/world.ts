@@ -156,7 +156,7 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
   net.addLink({ name: 'home', delayMs: 0.5, air: true });
   net.addLink({ name: 'cn', delayMs: 0.5 });
   for (const l of foreign)
-    net.addLink({ name: l, delayMs: oneWay - 0.5 >= 0 ? oneWay - 0.5 : 0, loss: o.loss, air: true });
+    net.addLink({ name: l, delayMs: Math.max(0, oneWay - 0.5), loss: o.loss, air: true });
   const coaFor = (mn: number, link: string) =>
     canonicalIp(`${linkPrefix(link, foreign)}${(0x1000 + mn).toString(16)}`);
 
