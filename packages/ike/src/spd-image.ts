@@ -158,7 +158,14 @@ export class SpdImage {
           p.templates.some((t) => t.proto === 'esp' && (mode === undefined || t.mode === mode)),
       )
       .sort((a, b) => a.priority - b.priority);
-    for (const p of inbound) {
+    // A policy that holds the whole offer wins over one that only overlaps it: narrowing a
+    // proto-any tunnel offer to the HoTI/HoT entry (MH types 1/3) would put the payload SA under
+    // the wrong reqid, and the peer's payload would then fail the inbound policy check.
+    const covers = (p: SecurityPolicy) =>
+      offeredRemote.every((r) => isSubset(r, rangeFromSelector(p.selector, 'src'))) &&
+      offeredLocal.every((l) => isSubset(l, rangeFromSelector(p.selector, 'dst')));
+    const ordered = [...inbound.filter(covers), ...inbound.filter((p) => !covers(p))];
+    for (const p of ordered) {
       const remote = narrow(offeredRemote, [rangeFromSelector(p.selector, 'src')]);
       const local = narrow(offeredLocal, [rangeFromSelector(p.selector, 'dst')]);
       if (remote.length === 0 || local.length === 0) continue;
