@@ -48,7 +48,37 @@ export class SpdImage {
    * and moves the policy's hint to the kmaddress, or to the new tunnel endpoints.
    */
   migrate(e: KernelMigrate): void {
-    const key = policyKey(e);
+    for (const key of this.migrateTargets(e)) this.migrateOne(key, e);
+  }
+
+  /**
+   * The policies a MIGRATE names. A PF_KEY MIGRATE selector (sadb_address pair) has no room for
+   * an MH or ICMPv6 type, so a broadcast that leaves ports and type open applies to every policy
+   * of that direction with the same prefixes and protocol, as the kernel matched them.
+   */
+  private migrateTargets(e: KernelMigrate): string[] {
+    const exact = policyKey(e);
+    if (this.policies.has(exact)) return [exact];
+    const s = e.selector;
+    if (s.srcPort !== 0 || s.dstPort !== 0 || s.mhType !== undefined) return [exact];
+    const out: string[] = [];
+    for (const [key, p] of this.policies) {
+      const q = p.selector;
+      if (
+        p.dir === e.dir &&
+        q.proto === s.proto &&
+        q.src.addr === s.src.addr &&
+        q.src.len === s.src.len &&
+        q.dst.addr === s.dst.addr &&
+        q.dst.len === s.dst.len
+      ) {
+        out.push(key);
+      }
+    }
+    return out.length > 0 ? out : [exact];
+  }
+
+  private migrateOne(key: string, e: KernelMigrate): void {
     const p = this.policies.get(key);
     if (p) {
       const templates = p.templates.map((t): IpsecRequest => {

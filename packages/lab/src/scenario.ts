@@ -43,8 +43,12 @@ export interface ScenarioOptions {
   readonly trafficIntervalMs?: number;
   /** Give up on a handover after this much virtual time. */
   readonly handoverTimeoutMs?: number;
+  /** Time an MN stays on a link before its next move, in ms (default 1000). */
+  readonly dwellMs?: number;
   readonly capture?: boolean;
   readonly onHandover?: () => void;
+  /** Receives one line per bus event of every host, with the virtual time (for sequence diagrams). */
+  readonly trace?: (line: string) => void;
 }
 
 export interface ScenarioResult {
@@ -129,6 +133,20 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     h.bus.on('ike.exchange').subscribe((e) => {
       if (measuring && e.initiator && e.ok) ikeExchanges++;
     });
+  }
+  if (o.trace) {
+    const trace = o.trace;
+    for (const h of [world.ha.host, ...world.mns.map((m) => m.host)]) {
+      h.bus.events.subscribe((e) => {
+        if (e.type === 'kernel.sa' || e.type === 'kernel.policy') return;
+        const { type, ...rest } = e as unknown as Record<string, unknown> & { type: string };
+        const detail = Object.entries(rest)
+          .filter(([, v]) => typeof v !== 'function' && typeof v !== 'object')
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(' ');
+        trace(`${sim.now().toFixed(1).padStart(9)} ${h.name.padEnd(4)} ${type} ${detail}`);
+      });
+    }
   }
   const rekeyed = new Set<number>();
   for (const h of [world.ha.host, ...world.mns.map((m) => m.host)]) {
@@ -237,7 +255,13 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   const sentBefore = [...traffic.flows.values()].reduce((n, f) => n + f.sent, 0);
   const recvBefore = [...traffic.flows.values()].reduce((n, f) => n + f.received, 0);
   const steps = o.scenario === 'bootstrap' ? 0 : o.handovers;
+  let lastMove = sim.now();
   for (let k = 0; k < steps; k++) {
+    // An MN stays a while on each link: MIPv6 limits BUs to MAX_UPDATE_RATE (3/s, RFC 6275 13), so
+    // moves faster than that would measure the rate limit rather than the interface design.
+    const dwell = o.dwellMs ?? 1000;
+    if (sim.now() < lastMove + dwell) await sim.runFor(lastMove + dwell - sim.now());
+    lastMove = sim.now();
     const movers =
       o.scenario === 'storm'
         ? world.mns.filter((_, i) => (i + k) % 2 === 0 || world.mns.length === 1)
