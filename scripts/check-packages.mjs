@@ -116,8 +116,10 @@ const IMPORT_RE = [
 ];
 
 function importsOf(text) {
+  // Imports in doc comments (@example blocks) are not imports; whole-line // comments neither.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const specs = [];
-  for (const re of IMPORT_RE) for (const m of text.matchAll(re)) specs.push(m[1]);
+  for (const re of IMPORT_RE) for (const m of code.matchAll(re)) specs.push(m[1]);
   return specs;
 }
 

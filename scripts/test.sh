@@ -27,9 +27,12 @@ npm install --no-audit --no-fund
 npx --no nx sync:check
 npx --no biome check .
 npx --no nx run-many -t build typecheck --output-style=static
+# Every package would publish: exports, README example, no deep imports, tarball contents, publint.
+# A failure here fails the run, but the tests still run so one CI run shows everything.
+status=0
+node scripts/check-packages.mjs || status=$?
 
 mkdir -p test-results
-status=0
 npx --no vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=$?
 node scripts/test-summary.mjs test-results/vitest.json
 exit "$status"

@@ -24,10 +24,11 @@ export function cli(args: readonly string[], input = ''): CliResult {
 
 /**
  * A bash script in which `mip6sec` is the built CLI, with pipefail so a failure anywhere in a pipeline
- * shows in the status. Values go in through the environment, never spliced into the script.
+ * shows in the status. Values go in through the environment or stdin, never spliced into the script.
  */
-export function shell(script: string, env: Record<string, string> = {}): CliResult {
+export function shell(script: string, env: Record<string, string> = {}, input = ''): CliResult {
   const r = spawnSync('bash', ['-c', `set -o pipefail\nmip6sec() { "$NODE" "$CLI" "$@"; }\n${script}`], {
+    input,
     encoding: 'utf8',
     env: { ...process.env, ...env, NODE: process.execPath, CLI },
     timeout: 30_000,

@@ -241,6 +241,17 @@ describe('kernel replay', () => {
     expect(jsonLines(piped.stdout).map((o) => o.now)).toEqual([1, 3]);
   });
 
+  it('the example script of --help runs as printed and raises ACQUIRE', () => {
+    const help = cli(['kernel', 'replay', '--help']).stdout;
+    const script = /\$ cat handover\.replay\n((?: {2}[^$\n].*\n)+)/.exec(help)?.[1];
+    expect(script).toBeDefined();
+    const r = cli(['kernel', 'replay', '--strict'], (script ?? '').replace(/^ {2}/gm, ''));
+    expect(r.status).toBe(0);
+    const results = jsonLines(r.stdout);
+    expect(results.map((o) => o.cmd)).toEqual(['send', 'send', 'packet out', 'advance', 'dump']);
+    expect(results.map((o) => o.errno ?? o.result ?? null)).toEqual([0, 0, 'acquire', null, null]);
+  });
+
   it('a missing file or a bad option: one error line, status 1', () => {
     const r = cli(['kernel', 'replay', '/nonexistent/script.replay']);
     expectInputError(r, /^error: ENOENT: .+$/);

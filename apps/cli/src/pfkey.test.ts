@@ -12,6 +12,16 @@ beforeAll(() => {
   c = compileMessages();
 });
 
+/** The messages the tests below check value by value (and round-trip in both input forms). */
+const CHECKED = [
+  'MIGRATE_V6',
+  'MIGRATE_V4',
+  'SPDADD_TUNNEL',
+  'ADD_KEYS',
+  'ACQUIRE_PROPOSAL',
+  'REGISTER_REPLY',
+];
+
 type Json = Record<string, unknown> & { extensions: Record<string, unknown>[] };
 
 function decoded(hex: string): Json {
@@ -221,8 +231,14 @@ describe('messages built in C with <linux/pfkeyv2.h>, through the CLI', () => {
   it('every other message messages.c prints round-trips through the pipe too', (ctx) => {
     cMessage(c, 'MIGRATE_V6', ctx.skip);
     if (!c.ok) return;
-    expect(c.hex.size).toBeGreaterThanOrEqual(13);
-    for (const hex of c.hex.values()) expectPipeRoundTrip(hex);
+    const others = [...c.hex].filter(([name]) => !CHECKED.includes(name)).map(([, hex]) => hex);
+    expect(others.length).toBeGreaterThanOrEqual(7);
+    // One shell for all of them: each stdin line is one message, sent through its own pipe.
+    const script = 'while read -r hex; do mip6sec pfkey decode "$hex" | mip6sec pfkey encode || exit; done';
+    const r = shell(script, {}, `${others.join('\n')}\n`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${others.join('\n')}\n`);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Builds the `mip6sec` command tree; each verb lives in its own module under commands/. */
 import { Command } from 'commander';
 import { compareCommand } from './commands/compare.js';
+import { ikeCommand } from './commands/ike.js';
 import { kernelCommand } from './commands/kernel.js';
 import { mhCommand } from './commands/mh.js';
 import { pfkeyCommand } from './commands/pfkey.js';
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   pfkeyCommand(program);
   mhCommand(program);
   kernelCommand(program);
+  ikeCommand(program);
   return program;
 }

@@ -5,17 +5,23 @@
  */
 import type { Ip } from '@mip6sec/core';
 import type { AuthenticatorFactory } from './auth/authenticator.js';
+import { type CertificateAuthOptions, certificateAuthenticator } from './auth/certificate.js';
 import { pskAuthenticator } from './auth/psk.js';
 import { type ProposalSpec, parseProposals } from './crypto/proposals.js';
 import { IkeError } from './errors.js';
 import { HomeAddressPool, type HomeAddressPoolOptions } from './home-address-pool.js';
-import { parseIdentity } from './identity.js';
+import { formatIdentity, parseIdentity } from './identity.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { parseTs, type TsSpec } from './traffic-selectors.js';
 
-/** A pre-shared key, or an authenticator factory (certificates, EAP, ...). */
+/**
+ * How one side authenticates: a pre-shared key; X.509 certificates (`{ cert, key, ca }`, PEM or
+ * DER; `{ ca }` alone verifies peers only, see CertificateAuthOptions); or any authenticator
+ * factory (EAP, ...).
+ */
 export type AuthSpec =
   | { readonly psk: string | Uint8Array }
+  | ({ readonly psk?: undefined; readonly authenticator?: undefined } & CertificateAuthOptions)
   | { readonly authenticator: AuthenticatorFactory };
 
 export interface ChildConfig {
@@ -114,6 +120,42 @@ export interface IkeDaemonConfig {
   readonly childRekeySeconds?: number;
   /** Their hard lifetime, default 1.1 times the rekey time. */
   readonly childLifetimeSeconds?: number;
+  /** IKE fragmentation (RFC 7383), offered and used when the peer supports it; default on. */
+  readonly fragmentation?: boolean | FragmentationConfig;
+  /**
+   * Window size (RFC 7296 section 2.3): requests of the peer we take before answering the oldest,
+   * announced with SET_WINDOW_SIZE when above 1, and the most requests we send at once (never
+   * more than the peer announced). Default 1, 1..64.
+   */
+  readonly windowSize?: number;
+  /** stop() deletes every IKE SA (DELETE to the peer, CHILD_SAs out of the kernel). Default false. */
+  readonly deleteOnStop?: boolean;
+  /** Milliseconds stop() waits for the peers to answer those DELETEs, default 2000. */
+  readonly stopTimeout?: number;
+  /** Least milliseconds between two INVALID_MESSAGE_ID notifies on one IKE SA, default 1000. */
+  readonly invalidMessageIdInterval?: number;
+}
+
+export interface FragmentationConfig {
+  /** Largest IPv4 datagram (IP and UDP headers included) an IKE message may fill, default 576. */
+  readonly ipv4?: number;
+  /** The same for IPv6, default 1280. */
+  readonly ipv6?: number;
+  /** Most fragments a message we reassemble may have, default 64. */
+  readonly maxFragments?: number;
+  /** Most bytes a reassembled message may hold, default 65535. */
+  readonly maxBytes?: number;
+  /** Milliseconds an incomplete message is kept, default 10000. */
+  readonly reassemblyTimeout?: number;
+}
+
+export interface ResolvedFragmentation {
+  readonly enabled: boolean;
+  readonly ipv4: number;
+  readonly ipv6: number;
+  readonly maxFragments: number;
+  readonly maxBytes: number;
+  readonly reassemblyTimeout: number;
 }
 
 export interface ResolvedChild {
@@ -136,6 +178,8 @@ export interface ResolvedPeer {
   readonly esp: readonly ProposalSpec[];
   readonly auth: AuthenticatorFactory;
   readonly remoteAuth: AuthenticatorFactory;
+  /** Our identity text: `localId`, else the certificate's subject DN; absent means our IKE address. */
+  readonly localId?: string;
   readonly children: readonly ResolvedChild[];
   readonly mobike: boolean;
   readonly pool?: HomeAddressPool;
@@ -147,9 +191,19 @@ export const DEFAULT_ESP_PROPOSALS = ['aes128gcm16', 'aes128-sha256'];
 export const DEFAULT_CHILD_REKEY = 3600;
 
 function authFactory(a: AuthSpec, where: string): AuthenticatorFactory {
-  if ('psk' in a) return pskAuthenticator(a.psk);
-  if (typeof a.authenticator === 'function') return a.authenticator;
-  throw new IkeError('EINVAL', `${where}: auth needs a psk or an authenticator factory`);
+  if ('psk' in a && a.psk !== undefined) return pskAuthenticator(a.psk);
+  if ('authenticator' in a && typeof a.authenticator === 'function') return a.authenticator;
+  if ('cert' in a || 'ca' in a) {
+    try {
+      return certificateAuthenticator(a as CertificateAuthOptions);
+    } catch (e) {
+      throw new IkeError('EINVAL', `${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+  throw new IkeError(
+    'EINVAL',
+    `${where}: auth needs a psk, a cert and key (or ca), or an authenticator factory`,
+  );
 }
 
 export function resolveChild(c: ChildConfig, where: string): ResolvedChild {
@@ -196,6 +250,18 @@ export function resolvePeer(
   }
   const ha =
     p.requestHomeAddress === true ? {} : p.requestHomeAddress === false ? undefined : p.requestHomeAddress;
+  const auth = authFactory(p.auth, where);
+  if (auth.canSign === false)
+    throw new IkeError('EINVAL', `${where}: auth cannot authenticate us (a certificate needs its key)`);
+  const remoteAuth = p.remoteAuth ? authFactory(p.remoteAuth, `${where} remoteAuth`) : auth;
+  if (remoteAuth.certificateAuthorities?.length === 0)
+    throw new IkeError('EINVAL', `${where}: peers authenticating by certificate need a ca to chain to`);
+  const localId = p.localId ?? auth.defaultIdentity;
+  if (p.localId !== undefined && auth.bindsIdentity && !auth.bindsIdentity(parseIdentity(p.localId)))
+    throw new IkeError(
+      'EINVAL',
+      `${where}: the certificate names neither subject nor subjectAltName ${formatIdentity(parseIdentity(p.localId))}`,
+    );
   const names = new Set<string>();
   const children = (p.children ?? []).map((c) => {
     if (names.has(c.name)) throw new IkeError('EINVAL', `${where}: two children named ${c.name}`);
@@ -207,8 +273,9 @@ export function resolvePeer(
     name: p.name,
     ike: parseProposals(p.ike ?? DEFAULT_IKE_PROPOSALS, 'ike'),
     esp: parseProposals(p.esp ?? DEFAULT_ESP_PROPOSALS, 'esp'),
-    auth: authFactory(p.auth, where),
-    remoteAuth: authFactory(p.remoteAuth ?? p.auth, where),
+    auth,
+    remoteAuth,
+    ...(localId !== undefined ? { localId } : {}),
     children,
     mobike: p.mobike ?? true,
     ...(pool ? { pool } : {}),
@@ -231,6 +298,29 @@ export interface ResolvedDaemonConfig {
   readonly nonceLength: number;
   readonly childRekeySeconds: number;
   readonly childLifetimeSeconds: number;
+  readonly fragmentation: ResolvedFragmentation;
+  readonly windowSize: number;
+  readonly deleteOnStop: boolean;
+  readonly stopTimeout: number;
+  readonly invalidMessageIdInterval: number;
+}
+
+function resolveFragmentation(f: IkeDaemonConfig['fragmentation']): ResolvedFragmentation {
+  const o = typeof f === 'object' ? f : {};
+  const r = {
+    enabled: f !== false,
+    ipv4: o.ipv4 ?? 576,
+    ipv6: o.ipv6 ?? 1280,
+    maxFragments: o.maxFragments ?? 64,
+    maxBytes: o.maxBytes ?? 65535,
+    reassemblyTimeout: o.reassemblyTimeout ?? 10_000,
+  };
+  // Room for the IP, UDP, non-ESP marker, IKE and SKF headers, IV, ICV and one block at least.
+  if (r.ipv4 < 256 || r.ipv4 > 65535 || r.ipv6 < 256 || r.ipv6 > 65535)
+    throw new IkeError('EINVAL', 'fragment sizes must be 256 to 65535 bytes');
+  if (r.maxFragments < 1 || r.maxFragments > 65535 || r.maxBytes < 1 || r.reassemblyTimeout <= 0)
+    throw new IkeError('EINVAL', 'fragment reassembly limits must be positive');
+  return r;
 }
 
 export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
@@ -238,6 +328,9 @@ export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
   const nonceLength = c.nonceLength ?? 32;
   if (nonceLength < 16 || nonceLength > 256)
     throw new IkeError('EINVAL', 'nonce length must be 16 to 256 bytes');
+  const windowSize = c.windowSize ?? 1;
+  if (!Number.isInteger(windowSize) || windowSize < 1 || windowSize > 64)
+    throw new IkeError('EINVAL', 'window size must be 1 to 64');
   const names = new Set<string>();
   const peers = (c.peers ?? []).map((p) => {
     if (names.has(p.name)) throw new IkeError('EINVAL', `two peers named ${p.name}`);
@@ -260,5 +353,10 @@ export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
     childRekeySeconds: c.childRekeySeconds ?? DEFAULT_CHILD_REKEY,
     childLifetimeSeconds:
       c.childLifetimeSeconds ?? Math.ceil((c.childRekeySeconds ?? DEFAULT_CHILD_REKEY) * 1.1),
+    fragmentation: resolveFragmentation(c.fragmentation),
+    windowSize,
+    deleteOnStop: c.deleteOnStop ?? false,
+    stopTimeout: c.stopTimeout ?? 2000,
+    invalidMessageIdInterval: c.invalidMessageIdInterval ?? 1000,
   };
 }

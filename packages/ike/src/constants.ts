@@ -159,6 +159,15 @@ export const AUTH_METHOD = {
   DIGITAL_SIGNATURE: 14,
 } as const;
 
+/** RFC 7427 section 7 (RFC 8420 for Identity): hash algorithms of SIGNATURE_HASH_ALGORITHMS. */
+export const HASH_ALGORITHM = {
+  SHA1: 1,
+  SHA2_256: 2,
+  SHA2_384: 3,
+  SHA2_512: 4,
+  IDENTITY: 5,
+} as const;
+
 /** RFC 7296 section 3.10.1 (RFC 4555, RFC 5026, RFC 7383): Notify Message Types. */
 export const NOTIFY = {
   UNSUPPORTED_CRITICAL_PAYLOAD: 1,

@@ -1,8 +1,10 @@
 /**
  * The protocol core of the daemon: sockets, the IKE SA table, dispatch of received messages
  * (RFC 7296 section 2.21 for what is dropped and what is answered), the per-SA request queue with
- * window size 1 and retransmission (section 2.1), the response cache for retransmitted requests,
- * and the CHILD_SA install and removal in the kernel. Exchanges live in exchanges/*.ts.
+ * its window (section 2.3, SET_WINDOW_SIZE) and retransmission (section 2.1), the response cache
+ * for retransmitted requests, INVALID_MESSAGE_ID for requests beyond our window, IKE
+ * fragmentation (RFC 7383) of what we send and reassembly of what we receive, and the CHILD_SA
+ * install and removal in the kernel. Exchanges live in exchanges/*.ts.
  */
 import {
   type AddressResolver,
@@ -20,7 +22,7 @@ import {
   type Transport,
 } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { concat, equalBytes, spiHex } from './bytes.js';
+import { concat, equalBytes, spiHex, u32ToBytes } from './bytes.js';
 import { ChildSa, type ChildSpec } from './child-sa.js';
 import type { ResolvedDaemonConfig } from './config.js';
 import {
@@ -39,9 +41,11 @@ import type { ChildKeys } from './crypto/keymat.js';
 import type { Suite } from './crypto/proposals.js';
 import { IkeError } from './errors.js';
 import type { ExchangeTask } from './exchanges/task.js';
+import { Reassembly } from './fragments.js';
 import { formatIdentity as formatId } from './identity.js';
-import type { IkeSa } from './ike-sa.js';
+import type { CachedResponse, IkeSa, PendingRequest } from './ike-sa.js';
 import { decodeHeader, decodeMessage, encodeMessage, type IkeHeader, type IkeMessage } from './message.js';
+import { decodePayloads } from './payloads/chain.js';
 import type { NotifyPayload, Payload, PayloadKind, PayloadOf } from './payloads/types.js';
 import { Retransmitter } from './retransmit.js';
 import { SpdImage } from './spd-image.js';
@@ -182,7 +186,7 @@ export class IkeEngine {
     this.running = false;
     for (const sa of this.sas.values()) {
       sa.cancelTimers();
-      sa.pending?.retransmitter.stop();
+      for (const p of sa.inflight) p.retransmitter.stop();
     }
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions.length = 0;
@@ -238,6 +242,11 @@ export class IkeEngine {
 
   send(sa: IkeSa, bytes: Uint8Array): void {
     this.sendRaw(sa.local, sa.remote, bytes);
+  }
+
+  /** Sends a message's datagrams (its fragments, or the one message) back to back. */
+  sendAll(local: Endpoint, remote: Endpoint, datagrams: readonly Uint8Array[]): void {
+    for (const b of datagrams) this.sendRaw(local, remote, b);
   }
 
   // ---- receiving ----------------------------------------------------------------------------
@@ -373,22 +382,67 @@ export class IkeEngine {
     else await this.onRequest(sa, msg, data, d, local);
   }
 
+  /**
+   * Opens a protected message: an SK payload at once, an SKF fragment into the reassembly buffer
+   * of its message (`key`). Undefined while fragments are missing or when a fragment is refused;
+   * throws as SkCipher.open does (EBADMSG: drop; INVALID_SYNTAX: authentic but malformed).
+   * `first` is the request as a retransmission would repeat it (fragment 1 of a fragmented one).
+   */
+  private openProtected(
+    sa: IkeSa,
+    msg: IkeMessage,
+    data: Uint8Array,
+    key: string,
+  ): { payloads: Payload[]; first: Uint8Array } | undefined {
+    const opener = sa.opener!;
+    const last = msg.payloads[msg.payloads.length - 1];
+    if (last?.kind !== 'SKF') return { payloads: opener.open(data, msg), first: data.slice() };
+    // Fragments are only taken where both ends said they would use them (RFC 7383 section 2.3).
+    if (!sa.fragmentation) throw new IkeError('EBADMSG', 'fragment on an IKE SA without fragmentation');
+    const f = opener.openFragment(data, msg);
+    const limits = this.cfg.fragmentation;
+    let r = sa.reassembly.get(key);
+    if (!r) {
+      r = new Reassembly(limits);
+      sa.reassembly.set(key, r);
+      sa.setTimer(
+        `fragments ${key}`,
+        this.clock.setTimeout(() => sa.reassembly.delete(key), limits.reassemblyTimeout),
+      );
+    }
+    const added = r.add(f, data);
+    if (added.kind === 'refused') {
+      this.report(new IkeError('EBADMSG', `fragment ${f.fragment}/${f.total} dropped: ${added.why}`));
+      return undefined;
+    }
+    if (added.kind !== 'complete') return undefined;
+    const first = r.first!;
+    sa.reassembly.delete(key);
+    sa.timers.get(`fragments ${key}`)?.cancel();
+    sa.timers.delete(`fragments ${key}`);
+    const payloads = decodePayloads(added.content, 0, added.content.length, added.firstPayload, {
+      encrypted: true,
+    });
+    return { payloads, first };
+  }
+
   private async onResponse(sa: IkeSa, msg: IkeMessage, data: Uint8Array, d: Datagram): Promise<void> {
-    const p = sa.pending;
-    if (!p || msg.messageId !== p.messageId || msg.exchange !== p.task.exchange) return;
+    const p = sa.inflight.find((x) => x.messageId === msg.messageId && x.task.exchange === msg.exchange);
+    if (!p) return;
     let payloads: readonly Payload[];
     if (p.task.plain) {
       if (msg.payloads.some((x) => x.kind === 'SK' || x.kind === 'SKF')) return;
       payloads = msg.payloads;
     } else {
-      const opener = sa.opener;
-      if (!opener) return;
+      if (!sa.opener) return;
       try {
-        payloads = opener.open(data, msg);
+        const opened = this.openProtected(sa, msg, data, `r|${msg.exchange}|${msg.messageId}`);
+        if (!opened) return;
+        payloads = opened.payloads;
       } catch (e) {
         if (!(e instanceof IkeError) || e.code === 'EBADMSG') return;
         // Authentic but malformed: the exchange is over and failed.
-        this.finishTask(sa, false);
+        this.finishTask(sa, p, false);
         p.task.fail(sa, e);
         this.runQueue(sa);
         return;
@@ -401,7 +455,7 @@ export class IkeEngine {
     try {
       result = await p.task.handle(sa, payloads, data, d);
     } catch (e) {
-      this.finishTask(sa, false);
+      this.finishTask(sa, p, false);
       p.task.fail(sa, e instanceof IkeError ? e : new IkeError('INVALID_SYNTAX', String(e), { cause: e }));
       this.runQueue(sa);
       return;
@@ -410,15 +464,15 @@ export class IkeEngine {
       await this.transmit(sa, p.task, p.messageId, p);
       return;
     }
-    this.finishTask(sa, true);
+    this.finishTask(sa, p, true);
     this.runQueue(sa);
   }
 
-  private finishTask(sa: IkeSa, ok: boolean): void {
-    const p = sa.pending;
-    if (!p) return;
+  private finishTask(sa: IkeSa, p: PendingRequest, ok: boolean): void {
+    const i = sa.inflight.indexOf(p);
+    if (i < 0) return;
+    sa.inflight.splice(i, 1);
     p.retransmitter.stop();
-    sa.pending = undefined;
     this.bus.emit({
       type: 'ike.exchange',
       exchange: exchangeName(p.task.exchange),
@@ -436,42 +490,56 @@ export class IkeEngine {
     local: Endpoint,
   ): Promise<void> {
     const mid = msg.messageId;
-    const cached = sa.lastResponse;
-    if (cached && mid === cached.messageId) {
-      // A retransmitted request gets the same response, byte for byte (RFC 7296 section 2.1).
-      if (equalBytes(cached.request, data)) this.sendRaw(local, d.src, cached.response);
+    const last = msg.payloads[msg.payloads.length - 1];
+    const fragment = last?.kind === 'SKF' ? last.fragment : undefined;
+    const cached = sa.responses.get(mid);
+    if (cached) {
+      // A retransmitted request gets the same response, byte for byte (RFC 7296 section 2.1); a
+      // fragmented one when its first fragment comes again (RFC 7383 section 2.6.1).
+      if ((fragment === undefined || fragment === 1) && equalBytes(cached.request, data))
+        this.sendAll(local, d.src, cached.response);
       return;
     }
-    if (mid !== sa.nextPeerRequestId) return;
-    const opener = sa.opener;
-    if (!opener || sa.state === 'connecting') return;
-    let payloads: readonly Payload[] | undefined;
-    let reply: Reply;
+    if (mid < sa.nextPeerRequestId || sa.answered.has(mid)) return;
+    if (mid >= sa.nextPeerRequestId + this.cfg.windowSize) {
+      this.outOfWindow(sa, msg, data, mid);
+      return;
+    }
+    if (!sa.opener || sa.state === 'connecting') return;
+    let opened: { payloads: Payload[]; first: Uint8Array } | undefined;
+    let reply: Reply | undefined;
     try {
-      payloads = opener.open(data, msg);
+      opened = this.openProtected(sa, msg, data, `q|${msg.exchange}|${mid}`);
+      if (!opened) return;
     } catch (e) {
       if (!(e instanceof IkeError) || e.code === 'EBADMSG') return;
-      payloads = undefined;
       const name =
         e.code === 'UNSUPPORTED_CRITICAL_PAYLOAD' ? 'UNSUPPORTED_CRITICAL_PAYLOAD' : 'INVALID_SYNTAX';
       reply = { payloads: [notify(name, e.notifyData)], ok: false };
     }
     sa.lastHeard = this.clock.now();
-    if (payloads) {
+    if (opened) {
       const handler = this.handlers.get(msg.exchange);
       if (!handler) return;
       try {
-        reply = await handler(sa, payloads, d, local);
+        reply = await handler(sa, opened.payloads, d, local);
       } catch (e) {
         const code = e instanceof IkeError && e.code in NOTIFY ? (e.code as NotifyName) : 'INVALID_SYNTAX';
         if (!(e instanceof IkeError)) this.report(e);
         reply = { payloads: [notify(code, e instanceof IkeError ? e.notifyData : undefined)], ok: false };
       }
     }
-    const bytes = this.seal(sa, { exchange: msg.exchange, response: true, messageId: mid }, reply!.payloads);
-    sa.lastResponse = { messageId: mid, request: data.slice(), response: bytes };
-    sa.nextPeerRequestId = mid + 1;
-    this.sendRaw(local, d.src, bytes);
+    const datagrams = this.seal(
+      sa,
+      { exchange: msg.exchange, response: true, messageId: mid },
+      reply!.payloads,
+    );
+    this.recordResponse(sa, mid, {
+      messageId: mid,
+      request: opened?.first ?? data.slice(),
+      response: datagrams,
+    });
+    this.sendAll(local, d.src, datagrams);
     this.bus.emit({
       type: 'ike.exchange',
       exchange: exchangeName(msg.exchange),
@@ -482,12 +550,69 @@ export class IkeEngine {
     await reply!.after?.();
   }
 
+  /**
+   * Records the response to request `mid`, moves the window on, and forgets responses the peer
+   * can no longer ask again for: those at or below `mid` less the window (RFC 7296 section 2.3).
+   */
+  private recordResponse(sa: IkeSa, mid: number, response: CachedResponse): void {
+    sa.responses.set(mid, response);
+    sa.answered.add(mid);
+    while (sa.answered.has(sa.nextPeerRequestId)) sa.answered.delete(sa.nextPeerRequestId++);
+    for (const id of sa.responses.keys()) if (id <= mid - this.cfg.windowSize) sa.responses.delete(id);
+  }
+
+  /**
+   * A request beyond our window. It is never acknowledged; if it is authentic and the IKE SA is
+   * up, the peer hears of it in an INFORMATIONAL request of ours carrying INVALID_MESSAGE_ID with
+   * the Message ID, at most once per `invalidMessageIdInterval` (RFC 7296 sections 2.3, 3.10.1).
+   */
+  private outOfWindow(sa: IkeSa, msg: IkeMessage, data: Uint8Array, mid: number): void {
+    const opener = sa.opener;
+    if (!opener || sa.state !== 'established') return;
+    try {
+      const last = msg.payloads[msg.payloads.length - 1];
+      if (last?.kind === 'SKF') opener.openFragment(data, msg);
+      else opener.open(data, msg);
+    } catch (e) {
+      // Only an authentic message counts; one that is authentic but malformed still does.
+      if (!(e instanceof IkeError) || e.code === 'EBADMSG') return;
+    }
+    const now = this.clock.now();
+    if (now - sa.lastInvalidMessageId < this.cfg.invalidMessageIdInterval) return;
+    sa.lastInvalidMessageId = now;
+    this.report(
+      new IkeError('INVALID_MESSAGE_ID', `request ${mid} is beyond our window on ${ikeSpiText(sa)}`),
+    );
+    this.enqueue(sa, {
+      exchange: EXCHANGE.INFORMATIONAL,
+      concurrent: true,
+      build: async () => [notify('INVALID_MESSAGE_ID', u32ToBytes(mid))],
+      handle: async () => undefined,
+      fail: () => undefined,
+    });
+  }
+
+  /** The largest IKE message we send to the peer in one datagram (RFC 7383 section 2.5.1). */
+  maxMessageLength(sa: IkeSa): number {
+    const f = this.cfg.fragmentation;
+    const ip = ipFamily(sa.remote.ip) === 6 ? f.ipv6 - 40 : f.ipv4 - 20;
+    return ip - 8 - (sa.local.port === this.cfg.nattPort ? NON_ESP_MARKER_LENGTH : 0);
+  }
+
+  /**
+   * Protects a message: one datagram, or SKF fragments when it is larger than one datagram may
+   * be and both ends use IKE fragmentation (RFC 7383 section 2.5).
+   */
   seal(
     sa: IkeSa,
     m: { exchange: number; response: boolean; messageId: number },
     payloads: readonly Payload[],
-  ): Uint8Array {
-    return sa.sealer.seal({ spiI: sa.spiI, spiR: sa.spiR, initiator: sa.initiator, ...m }, payloads);
+  ): Uint8Array[] {
+    const header = { spiI: sa.spiI, spiR: sa.spiR, initiator: sa.initiator, ...m };
+    const whole = sa.sealer.seal(header, payloads);
+    const max = this.maxMessageLength(sa);
+    if (!sa.fragmentation || whole.length <= max) return [whole];
+    return sa.sealer.sealFragments(header, payloads, max);
   }
 
   // ---- requests we send -----------------------------------------------------------------------
@@ -498,8 +623,8 @@ export class IkeEngine {
    */
   sendOnce(sa: IkeSa, exchange: number, payloads: readonly Payload[]): void {
     if (!sa.keys) return;
-    const bytes = this.seal(sa, { exchange, response: false, messageId: sa.nextRequestId++ }, payloads);
-    this.send(sa, bytes);
+    const datagrams = this.seal(sa, { exchange, response: false, messageId: sa.nextRequestId++ }, payloads);
+    this.sendAll(sa.local, sa.remote, datagrams);
   }
 
   /** Queues an exchange; `front` puts it before those waiting (a retry, an IKE_AUTH after IKE_SA_INIT). */
@@ -514,12 +639,13 @@ export class IkeEngine {
   }
 
   runQueue(sa: IkeSa): void {
-    if (sa.pending || sa.queue.length === 0 || sa.state === 'dead' || !this.running) return;
+    const next = sa.queue[0];
+    if (!next || sa.state === 'dead' || !this.running || !this.mayStart(sa, next)) return;
     void sa
       .serial(async () => {
-        if (sa.pending || sa.state === 'dead') return;
-        const task = sa.queue.shift();
-        if (!task) return;
+        const task = sa.queue[0];
+        if (!task || sa.state === 'dead' || !this.mayStart(sa, task)) return;
+        sa.queue.shift();
         let payloads: Payload[] | undefined;
         try {
           payloads = await task.build(sa);
@@ -534,8 +660,22 @@ export class IkeEngine {
         }
         const mid = task.exchange === EXCHANGE.IKE_SA_INIT ? 0 : sa.nextRequestId++;
         await this.transmit(sa, task, mid, undefined, payloads);
+        this.runQueue(sa);
       })
       .catch((e) => this.report(e));
+  }
+
+  /**
+   * Whether `task` may start now: always on an idle SA; next to requests in flight only when it
+   * and they are all `concurrent` and request X stays within the window, that is the responses up
+   * to X - window are in (RFC 7296 section 2.3; the window is the smaller of ours and the peer's).
+   */
+  private mayStart(sa: IkeSa, task: ExchangeTask): boolean {
+    const oldest = sa.inflight[0];
+    if (!oldest) return true;
+    if (!task.concurrent || sa.inflight.some((p) => !p.task.concurrent)) return false;
+    const window = Math.min(sa.peerWindow, this.cfg.windowSize);
+    return sa.nextRequestId - oldest.messageId < window;
   }
 
   /** Protects and sends a request and starts its retransmission; rebuilds it on an IKE_SA_INIT retry. */
@@ -543,7 +683,7 @@ export class IkeEngine {
     sa: IkeSa,
     task: ExchangeTask,
     messageId: number,
-    previous?: IkeSa['pending'],
+    previous?: PendingRequest,
     built?: Payload[],
   ): Promise<void> {
     let payloads = built;
@@ -551,12 +691,12 @@ export class IkeEngine {
       try {
         payloads = await task.build(sa);
       } catch (e) {
-        this.finishTask(sa, false);
+        if (previous) this.finishTask(sa, previous, false);
         task.fail(sa, e instanceof IkeError ? e : new IkeError('EINVAL', String(e)));
         return;
       }
       if (!payloads) {
-        this.finishTask(sa, false);
+        if (previous) this.finishTask(sa, previous, false);
         return;
       }
     }
@@ -568,28 +708,30 @@ export class IkeEngine {
       initiator: sa.initiator,
       messageId,
     };
-    const bytes = task.plain ? encodeMessage({ ...header, payloads }) : this.seal(sa, header, payloads);
-    if (task.exchange === EXCHANGE.IKE_SA_INIT) sa.initRequest = bytes;
+    const datagrams = task.plain ? [encodeMessage({ ...header, payloads })] : this.seal(sa, header, payloads);
+    if (task.exchange === EXCHANGE.IKE_SA_INIT) sa.initRequest = datagrams[0]!;
     previous?.retransmitter.stop();
     const retransmitter = new Retransmitter(this.clock, this.cfg.retransmit);
-    const pending = {
+    const pending: PendingRequest = {
       task,
       messageId,
-      bytes,
+      datagrams,
       retransmitter,
       sent: previous?.sent ?? 0,
       received: previous?.received ?? 0,
     };
-    sa.pending = pending;
+    const at = previous ? sa.inflight.indexOf(previous) : -1;
+    if (at >= 0) sa.inflight[at] = pending;
+    else sa.inflight.push(pending);
     retransmitter.start(
       () => {
         pending.sent++;
-        this.send(sa, pending.bytes);
+        for (const b of pending.datagrams) this.send(sa, b);
       },
       () => {
         void sa.serial(async () => {
-          if (sa.pending !== pending) return;
-          this.finishTask(sa, false);
+          if (!sa.inflight.includes(pending)) return;
+          this.finishTask(sa, pending, false);
           task.fail(
             sa,
             new IkeError('ETIMEDOUT', `no response to ${exchangeName(task.exchange)} from ${sa.remote.ip}`),
@@ -661,11 +803,11 @@ export class IkeEngine {
     sa.state = 'dead';
     sa.deleteReason = reason;
     sa.cancelTimers();
-    const pending = sa.pending;
-    sa.pending = undefined;
-    pending?.retransmitter.stop();
+    const inflight = sa.inflight.splice(0);
+    for (const p of inflight) p.retransmitter.stop();
+    sa.reassembly.clear();
     const cancelled = new IkeError('ECANCELED', `IKE SA deleted: ${reason}`);
-    pending?.task.fail(sa, cancelled);
+    for (const p of inflight) p.task.fail(sa, cancelled);
     for (const t of sa.queue.splice(0)) t.fail(sa, cancelled);
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);

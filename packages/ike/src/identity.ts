@@ -1,10 +1,12 @@
 /**
  * IKE identities (RFC 7296 section 3.5) as text and as ID payload bodies. Text forms follow
  * strongSwan's habits: an address is ID_IPV4_ADDR / ID_IPV6_ADDR, `user@host` is ID_RFC822_ADDR,
- * `@name` or a bare name is ID_FQDN, `@#hex` or `keyid:hex` is ID_KEY_ID; `fqdn:`, `email:`,
- * `ipv4:`, `ipv6:` prefixes force a type.
+ * `@name` or a bare name is ID_FQDN, `@#hex` or `keyid:hex` is ID_KEY_ID, `C=CH, O=Example, CN=gw`
+ * (or `/O=Example/CN=gw`) is ID_DER_ASN1_DN; `fqdn:`, `email:`, `ipv4:`, `ipv6:`, `asn1dn:` prefixes
+ * force a type.
  */
 import { ipFromBytes, ipToBytes, isIp } from '@mip6sec/core';
+import { decodeDn, dnEquals, encodeDn, formatDn, parseDn } from './auth/dn.js';
 import { fromHex, toHex } from './bytes.js';
 import { ID_TYPE } from './constants.js';
 import { IkeError } from './errors.js';
@@ -25,14 +27,30 @@ function keyId(hex: string, text: string): Identity {
   }
 }
 
+function dnIdentity(value: string, text: string): Identity {
+  if (value.startsWith('#')) {
+    const der = keyId(value.slice(1), text).data;
+    try {
+      decodeDn(der);
+    } catch {
+      throw new IkeError('EINVAL', `not a DER distinguished name in identity ${JSON.stringify(text)}`);
+    }
+    return { idType: ID_TYPE.ID_DER_ASN1_DN, data: der };
+  }
+  const dn = parseDn(value);
+  if (!dn) throw new IkeError('EINVAL', `bad distinguished name in identity ${JSON.stringify(text)}`);
+  return { idType: ID_TYPE.ID_DER_ASN1_DN, data: encodeDn(dn) };
+}
+
 /** Parses identity text; throws IkeError('EINVAL') on an empty or malformed one. */
 export function parseIdentity(text: string): Identity {
   const t = text.trim();
   if (t === '') throw new IkeError('EINVAL', 'empty identity');
-  const prefixed = /^(fqdn|email|rfc822|ipv4|ipv6|keyid):(.+)$/i.exec(t);
+  const prefixed = /^(fqdn|email|rfc822|ipv4|ipv6|keyid|asn1dn|dn):(.+)$/i.exec(t);
   if (prefixed) {
     const kind = prefixed[1]!.toLowerCase();
     const value = prefixed[2]!;
+    if (kind === 'asn1dn' || kind === 'dn') return dnIdentity(value, t);
     if (kind === 'fqdn') return { idType: ID_TYPE.ID_FQDN, data: utf8.encode(value) };
     if (kind === 'email' || kind === 'rfc822')
       return { idType: ID_TYPE.ID_RFC822_ADDR, data: utf8.encode(value) };
@@ -46,6 +64,8 @@ export function parseIdentity(text: string): Identity {
     const b = ipToBytes(t);
     return { idType: b.length === 4 ? ID_TYPE.ID_IPV4_ADDR : ID_TYPE.ID_IPV6_ADDR, data: b };
   }
+  const dn = parseDn(t);
+  if (dn) return { idType: ID_TYPE.ID_DER_ASN1_DN, data: encodeDn(dn) };
   if (t.startsWith('@#')) return keyId(t.slice(2), t);
   if (t.startsWith('@')) {
     if (t.length === 1) throw new IkeError('EINVAL', 'empty FQDN identity');
@@ -71,14 +91,31 @@ export function formatIdentity(id: Identity): string {
       return `keyid:${toHex(id.data)}`;
     case ID_TYPE.ID_NULL:
       return '%null';
+    case ID_TYPE.ID_DER_ASN1_DN:
+      try {
+        return formatDn(decodeDn(id.data));
+      } catch {
+        break;
+      }
   }
   return `id${id.idType}:${toHex(id.data)}`;
+}
+
+/** True when two identities are the same (distinguished names compared attribute by attribute). */
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  if (a.idType !== b.idType) return false;
+  if (a.idType === ID_TYPE.ID_DER_ASN1_DN) {
+    try {
+      return dnEquals(decodeDn(a.data), decodeDn(b.data));
+    } catch {
+      // Not decodable: only the same bytes match.
+    }
+  }
+  return a.data.length === b.data.length && a.data.every((x, i) => x === b.data[i]);
 }
 
 /** True when `id` is what `pattern` allows: `%any`, or the same identity. */
 export function identityMatches(pattern: string | undefined, id: Identity): boolean {
   if (pattern === undefined || pattern === '%any') return true;
-  const want = parseIdentity(pattern);
-  if (want.idType !== id.idType || want.data.length !== id.data.length) return false;
-  return want.data.every((b, i) => b === id.data[i]);
+  return sameIdentity(parseIdentity(pattern), id);
 }

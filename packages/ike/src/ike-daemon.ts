@@ -64,10 +64,11 @@ import { InitTask, respondInit } from './exchanges/ike-sa-init.js';
 import { DeleteChildTask, DeleteIkeTask, DpdTask, respondInformational } from './exchanges/informational.js';
 import { AddressListTask, UpdateAddressesTask } from './exchanges/mobike.js';
 import type { HomeAddressAssignment } from './home-address-pool.js';
+import { type HomeAddressBootstrap, homeAddressFromPrefix } from './home-address-source.js';
 import { formatIdentity } from './identity.js';
 import { IkeSa } from './ike-sa.js';
 import { IKE_CONFIG } from './tokens.js';
-import { formatTs, rangeFromSelector } from './traffic-selectors.js';
+import { formatTs, rangeFromSelector, type TsRange } from './traffic-selectors.js';
 
 /** One CHILD_SA in a listing. */
 export interface ChildSaListing {
@@ -189,9 +190,38 @@ export class IkeDaemon implements KeyManager, Startable {
     );
   }
 
-  /** Stops timers and sockets. IKE and kernel SAs are left as they are (a restart would flush them). */
+  /**
+   * Stops timers and sockets. With `deleteOnStop`, first deletes every IKE SA: a DELETE to each
+   * peer (answers awaited up to `stopTimeout` on the Clock), CHILD_SAs out of the kernel, and
+   * whatever did not answer or was not yet up ended locally. Otherwise IKE and kernel SAs are
+   * left as they are (a restart would flush them).
+   */
   async stop(): Promise<void> {
-    await this.engine.stop();
+    const e = this.engine;
+    if (e.running && this.cfg.deleteOnStop) await this.deleteAll('daemon stopped');
+    await e.stop();
+  }
+
+  private async deleteAll(reason: string): Promise<void> {
+    const e = this.engine;
+    const answered: Promise<void>[] = [];
+    for (const sa of [...e.sas.values()]) {
+      if (sa.state !== 'established') continue;
+      answered.push(
+        new Promise<void>((resolve) => e.enqueue(sa, new DeleteIkeTask(e, { reason }, resolve), true)),
+      );
+    }
+    if (answered.length) {
+      let timer: { cancel(): void } | undefined;
+      await Promise.race([
+        Promise.all(answered),
+        new Promise<void>((resolve) => {
+          timer = e.clock.setTimeout(resolve, this.cfg.stopTimeout);
+        }),
+      ]);
+      timer?.cancel();
+    }
+    for (const sa of [...e.sas.values()]) await sa.serial(() => e.destroy(sa, reason));
   }
 
   /** Errors raised outside any caller (kernel refusals during a rekey, a failed ACQUIRE), newest last. */
@@ -431,6 +461,44 @@ export class IkeDaemon implements KeyManager, Startable {
     return [...this.engine.sas.values()]
       .filter((s) => s.state !== 'dead')
       .map((s) => this.listing(s, opts.keys));
+  }
+
+  /**
+   * RFC 5026 bootstrapping as the mobile node: the home address the home agent `peerRef` assigned
+   * in IKE_AUTH (INTERNAL_IP6_ADDRESS, or a HoA formed from MIP6_HOME_PREFIX and `interfaceId`,
+   * random by default), with the IKE SA's remote address as the home agent. Reuses an
+   * established IKE SA that got one, else initiates (the peer must set `requestHomeAddress`).
+   * Rejects with INTERNAL_ADDRESS_FAILURE when the home agent assigned nothing.
+   */
+  async requestHomeAddress(
+    peerRef: string,
+    opts: { interfaceId?: Ip | Uint8Array; children?: readonly string[] } = {},
+  ): Promise<HomeAddressBootstrap> {
+    const peer = this.peer(peerRef);
+    if (!peer.homeAddress)
+      throw new IkeError('EINVAL', `peer ${peer.name} does not request a home address (requestHomeAddress)`);
+    await this.start();
+    const has = (s: IkeSa) => s.state === 'established' && s.peer?.name === peer.name && s.assignedHome;
+    let sa = [...this.engine.sas.values()].find(has);
+    if (!sa) {
+      const r = await this.initiate(peerRef, opts.children ? { children: opts.children } : {});
+      sa = this.engine.find(r.ike.ikeSpi);
+    }
+    const home = sa?.assignedHome;
+    if (!sa || !home || (!home.address && !home.prefix))
+      throw new IkeError('INTERNAL_ADDRESS_FAILURE', `home agent ${peer.name} assigned no home address`);
+    const prefixLen = home.prefixLen ?? 64;
+    const hoa =
+      home.address ??
+      homeAddressFromPrefix(home.prefix!, prefixLen, opts.interfaceId ?? this.engine.crypto.randomBytes(16));
+    return {
+      hoa,
+      prefixLen,
+      ha: sa.remote.ip,
+      ikeSpi: ikeSpiText(sa),
+      ...(home.prefix ? { prefix: home.prefix } : {}),
+      ...(home.prefixLifetime !== undefined ? { prefixLifetime: home.prefixLifetime } : {}),
+    };
   }
 
   /** The home address table of every pool the peers use (RFC 5026 assignments). */
@@ -777,8 +845,17 @@ export class IkeDaemon implements KeyManager, Startable {
     const e = this.engine;
     e.spd.migrate(ev);
     const owners = new Set<IkeSa>();
+    // Reqids are per policy class, not per peer (a home agent shares them among its mobile nodes):
+    // only CHILD_SAs whose selectors cover the migrated policy's addresses belong to this MIGRATE.
+    const out = ev.dir === 'out';
+    const sel = {
+      local: rangeFromSelector(ev.selector, out ? 'src' : 'dst'),
+      remote: rangeFromSelector(ev.selector, out ? 'dst' : 'src'),
+    };
+    const covers = (c: ChildSa) =>
+      c.localTs.some((t) => addressesOverlap(t, sel.local)) &&
+      c.remoteTs.some((t) => addressesOverlap(t, sel.remote));
     for (const b of ev.bundles) {
-      const out = ev.dir === 'out';
       const oldLocal = out ? b.oldSrc : b.oldDst;
       const oldRemote = out ? b.oldDst : b.oldSrc;
       const newLocal = out ? b.newSrc : b.newDst;
@@ -786,7 +863,7 @@ export class IkeDaemon implements KeyManager, Startable {
       for (const sa of e.sas.values()) {
         if (sa.state === 'dead') continue;
         for (const c of sa.liveChildren()) {
-          if (c.reqid !== b.reqid && c.reqidIn !== b.reqid) continue;
+          if ((c.reqid !== b.reqid && c.reqidIn !== b.reqid) || !covers(c)) continue;
           owners.add(sa);
           if (c.local === oldLocal && c.remote === oldRemote) {
             c.local = newLocal;
@@ -807,4 +884,8 @@ export class IkeDaemon implements KeyManager, Startable {
         this.moveIkeSa(sa, { local: ev.kmaddress.local, remote: ev.kmaddress.remote }, 'migrate');
     }
   }
+}
+
+function addressesOverlap(a: TsRange, b: TsRange): boolean {
+  return a.family === b.family && a.start <= b.end && b.start <= a.end;
 }

@@ -12,6 +12,7 @@ import type { Suite } from './crypto/proposals.js';
 import { SkCipher } from './crypto/sk-cipher.js';
 import { IkeError } from './errors.js';
 import type { ExchangeTask } from './exchanges/task.js';
+import type { Reassembly } from './fragments.js';
 import type { Identity } from './identity.js';
 import type { Retransmitter } from './retransmit.js';
 
@@ -20,7 +21,8 @@ export type IkeSaState = 'connecting' | 'authenticating' | 'established' | 'reke
 export interface PendingRequest {
   readonly task: ExchangeTask;
   readonly messageId: number;
-  bytes: Uint8Array;
+  /** The datagrams of the request as sent: one message, or its fragments (RFC 7383). */
+  datagrams: readonly Uint8Array[];
   retransmitter: Retransmitter;
   /** Messages sent for this exchange so far (first transmissions, retries and retransmissions). */
   sent: number;
@@ -30,8 +32,10 @@ export interface PendingRequest {
 
 export interface CachedResponse {
   readonly messageId: number;
+  /** The request as received (its fragment 1 when it came in fragments). */
   readonly request: Uint8Array;
-  readonly response: Uint8Array;
+  /** The response's datagrams: one message, or its fragments. */
+  readonly response: readonly Uint8Array[];
 }
 
 /** Home address / prefix the responder assigned (initiator side, RFC 5026). */
@@ -76,10 +80,24 @@ export class IkeSa {
   /** Next Message ID of our requests, and the next one we expect in the peer's. */
   nextRequestId = 0;
   nextPeerRequestId = 0;
-  pending: PendingRequest | undefined;
+  /** Our requests in flight, oldest first; more than one only when both windows allow. */
+  readonly inflight: PendingRequest[] = [];
   readonly queue: ExchangeTask[] = [];
-  lastResponse: CachedResponse | undefined;
+  /** Responses kept for retransmitted requests, by Message ID (RFC 7296 section 2.3). */
+  readonly responses = new Map<number, CachedResponse>();
+  /** Requests of the peer above nextPeerRequestId already answered (they may come out of order). */
+  readonly answered = new Set<number>();
+  /** The window the peer announced with SET_WINDOW_SIZE; 1 until it does. */
+  peerWindow = 1;
+  /** Both ends sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 section 2.3). */
+  fragmentation = false;
+  /** Fragmented messages being put together, by `q|r` and Message ID. */
+  readonly reassembly = new Map<string, Reassembly>();
+  /** When we last sent INVALID_MESSAGE_ID on this SA (rate limit). */
+  lastInvalidMessageId = Number.NEGATIVE_INFINITY;
   readonly children: ChildSa[] = [];
+  /** Hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427), when it sent one. */
+  peerSignatureHashes: readonly number[] | undefined;
   /** RFC 4555 agreed by both ends. */
   mobike = false;
   peerAdditionalAddresses: string[] = [];
@@ -122,6 +140,11 @@ export class IkeSa {
     this.remote = init.remote;
     this.createdAt = init.now;
     this.lastHeard = init.now;
+  }
+
+  /** The oldest request in flight. */
+  get pending(): PendingRequest | undefined {
+    return this.inflight[0];
   }
 
   /** The SPI this end chose, which keys the daemon's SA table. */

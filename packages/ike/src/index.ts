@@ -18,8 +18,39 @@
  * ```
  */
 export type { AuthContext, Authenticator, AuthenticatorFactory } from './auth/authenticator.js';
+export {
+  type CertificateAuthOptions,
+  type CertificateCredential,
+  certificateAuthenticator,
+  loadCredential,
+} from './auth/certificate.js';
+export { type DnAttribute, decodeDn, encodeDn, formatDn, parseDn } from './auth/dn.js';
 export { pskAuthData, pskAuthenticator } from './auth/psk.js';
+export {
+  chooseScheme,
+  legacyMethod,
+  SIGNATURE_SCHEMES,
+  type SignatureScheme,
+  SUPPORTED_HASHES,
+  schemeOf,
+  signAuth,
+  type VerifyResult,
+  verifyAuth,
+} from './auth/signature.js';
 export { signedOctets } from './auth/signed-octets.js';
+export {
+  type AltName,
+  type Certificate,
+  CertificateError,
+  type CertificateSource,
+  caKeyHash,
+  certificateBinds,
+  certificateIdentities,
+  loadCertificates,
+  loadPrivateKey,
+  parseCertificate,
+  validateChain,
+} from './auth/x509.js';
 export * from './bytes.js';
 export type { ChildKeysByDirection, ChildSpec, ChildState } from './child-sa.js';
 export * from './config.js';
@@ -35,7 +66,22 @@ export {
   HomeAddressPool,
   type HomeAddressPoolOptions,
 } from './home-address-pool.js';
-export { formatIdentity, type Identity, identityMatches, parseIdentity } from './identity.js';
+export {
+  type HomeAddressBootstrap,
+  type HomeAddressSourceLike,
+  homeAddressFromPrefix,
+  IkeHomeAddressSource,
+  type IkeHomeAddressSourceOptions,
+  ikeHomeAddressSource,
+  MIP6_HOME_ADDRESS_SOURCE,
+} from './home-address-source.js';
+export {
+  formatIdentity,
+  type Identity,
+  identityMatches,
+  parseIdentity,
+  sameIdentity,
+} from './identity.js';
 export {
   type ChildSaListing,
   IkeDaemon,

@@ -1,6 +1,5 @@
 import { IPPROTO_MH } from '@mip6sec/core';
 import {
-  type AddressExt,
   getExtension,
   IPPROTO_ESP,
   IPSEC_DIR_OUTBOUND,
@@ -13,6 +12,9 @@ import {
   SADB_X_EXT_POLICY,
   SADB_X_EXT_REF,
   SADB_X_EXT_SA2,
+  SADB_X_SPDDELETE2,
+  SADB_X_SPDDUMP,
+  SADB_X_SPDGET,
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
 import {
@@ -27,7 +29,7 @@ import {
   spdAdd,
   tunnelPolicy,
 } from './kit.test-util.js';
-import { extOf, ipOf } from './pfkey-convert.js';
+import { ipOf } from './pfkey-convert.js';
 
 const packet = { src: HOA, dst: '2001:db8:77::2', proto: 17, payload: new Uint8Array(8) };
 
@@ -50,8 +52,8 @@ describe('ACQUIRE', () => {
     expect(acq).toMatchObject({ type: SADB_ACQUIRE, satype: SADB_SATYPE_ESP, pid: 0 });
     expect(acq!.seq).toBeGreaterThan(0);
     // Tunnel template: the template's endpoints.
-    expect(ipOf(extOf<AddressExt>(acq!, 5)!.address)).toBe(COA1);
-    expect(ipOf(extOf<AddressExt>(acq!, 6)!.address)).toBe(HA);
+    expect(ipOf(getExtension(acq!, 5)!.address)).toBe(COA1);
+    expect(ipOf(getExtension(acq!, 6)!.address)).toBe(HA);
     expect(getExtension(acq!, SADB_X_EXT_POLICY)).toMatchObject({
       dir: IPSEC_DIR_OUTBOUND,
       id: index,
@@ -162,7 +164,48 @@ describe('ACQUIRE', () => {
       payload: Uint8Array.of(59, 0, 5, 0, 0, 0, 0, 0),
     });
     const [acq] = inbox(km);
-    expect(ipOf(extOf<AddressExt>(acq!, 5)!.address)).toBe(HOA);
+    expect(ipOf(getExtension(acq!, 5)!.address)).toBe(HOA);
     expect(getExtension(acq!, SADB_X_EXT_REF)).toMatchObject({ mpi, refType: 1, refTypeExt: 2 });
+  });
+
+  it("SPDGET and SPDDUMP answers carry the policy's reference as written; SPDDELETE does not", () => {
+    const { kernel } = newKernel();
+    const km = kernel.openSocket();
+    const mpi = 0x0102030405060708n;
+    const spec = {
+      selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
+      dir: IPSEC_DIR_OUTBOUND,
+      templates: [{ proto: IPPROTO_ESP, mode: 1, reqid: 3 }],
+    };
+    send(km, spdAdd({ ...spec, ref: { mpi, refType: 1, refTypeExt: 2 } }));
+    send(km, spdAdd({ ...spec, selector: { ...spec.selector, dst: '2001:db8:aaaa::2' } }));
+    const [withRef, without] = inbox(km);
+    const index = getExtension(withRef!, SADB_X_EXT_POLICY)!.id;
+    const ref = { type: SADB_X_EXT_REF, refType: 1, refTypeExt: 2, mpi };
+
+    send(km, {
+      type: SADB_X_SPDGET,
+      extensions: [{ ...getExtension(withRef!, SADB_X_EXT_POLICY)!, requests: [] }],
+    });
+    const [got] = inbox(km);
+    expect(got!.type).toBe(SADB_X_SPDGET);
+    expect(getExtension(got!, SADB_X_EXT_REF)).toEqual(ref);
+
+    send(km, { type: SADB_X_SPDDUMP });
+    const dump = inbox(km);
+    expect(
+      dump.map((m) => [getExtension(m, SADB_X_EXT_POLICY)!.id, getExtension(m, SADB_X_EXT_REF)]),
+    ).toEqual([
+      [index, ref],
+      [getExtension(without!, SADB_X_EXT_POLICY)!.id, undefined],
+    ]);
+
+    send(km, {
+      type: SADB_X_SPDDELETE2,
+      extensions: [{ ...getExtension(withRef!, SADB_X_EXT_POLICY)!, requests: [] }],
+    });
+    const [deleted] = inbox(km);
+    expect(deleted!.type).toBe(SADB_X_SPDDELETE2);
+    expect(getExtension(deleted!, SADB_X_EXT_REF)).toBeUndefined();
   });
 });

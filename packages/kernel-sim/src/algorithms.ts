@@ -5,8 +5,8 @@
  * the KAME stacks count them.
  *
  * ChaCha20-Poly1305 has no PF_KEY number in Linux (its XFRM algorithm is not pfkey_supported); the
- * simulation uses 250 from the private range RFC 2407 section 4.4.4 sets aside, so key managers can
- * install it through PF_KEY here.
+ * simulation uses the codec's SADB_X_EALG_CHACHA20_POLY1305, this project's private value 250 (RFC 2407
+ * section 4.4.4 private range), so key managers can install it through PF_KEY here.
  */
 import type { EncAlgorithm, IntegAlgorithm } from '@mip6sec/core';
 import { ENC_TRANSFORMS, INTEG_TRANSFORMS } from '@mip6sec/crypto';
@@ -20,19 +20,15 @@ import {
   SADB_X_AALG_SHA2_512HMAC,
   SADB_X_EALG_AES_GCM_ICV16,
   SADB_X_EALG_AESCBC,
+  SADB_X_EALG_CHACHA20_POLY1305,
   type SadbAlg,
 } from '@mip6sec/pfkey-codec';
-
-/** Private-use sadb_sa_encrypt value for ChaCha20-Poly1305 in this simulation (see the module comment). */
-export const SADB_X_EALG_CHACHA20_POLY1305_SIM = 250;
-/** FreeBSD's SADB_X_SAFLAGS_ESN, which the simulation borrows: the SA uses 64-bit sequence numbers. */
-export const SADB_X_SAFLAGS_ESN = 0x400;
 
 const ENC_IDS: Readonly<Record<EncAlgorithm, number>> = {
   null: SADB_EALG_NULL,
   'aes-cbc': SADB_X_EALG_AESCBC,
   'aes-gcm-16': SADB_X_EALG_AES_GCM_ICV16,
-  'chacha20-poly1305': SADB_X_EALG_CHACHA20_POLY1305_SIM,
+  'chacha20-poly1305': SADB_X_EALG_CHACHA20_POLY1305,
 };
 
 const INTEG_IDS: Readonly<Record<IntegAlgorithm, number>> = {

@@ -26,8 +26,6 @@ export {
   encId,
   integById,
   integId,
-  SADB_X_EALG_CHACHA20_POLY1305_SIM,
-  SADB_X_SAFLAGS_ESN,
   supportedAuth,
   supportedEncrypt,
 } from './algorithms.js';
@@ -47,7 +45,6 @@ export { type ExpireKind, Lifetimes } from './lifetimes.js';
 export { applyMigrate, type MigrateLookup, type MigrateOutcome, migrateFlowKey } from './migrate.js';
 export { Pad, type PadEntry, type PadEntryInput } from './pad.js';
 export { type KernelSnapshot, PfkeyKernel, type PfkeyKernelOptions } from './pfkey-kernel.js';
-export { SADB_X_EXT_SA_REPLAY_SIM } from './pfkey-sa.js';
 export { DEFAULT_RCVBUF, PfkeySocket } from './pfkey-socket.js';
 export { SIM_KERNEL, type SimKernelPluginOptions, simKernel } from './plugin.js';
 export { type ReplayOptions, type ReplayOutput, runReplay } from './replay.js';

@@ -26,9 +26,9 @@ import {
   SADB_X_AALG_SHA2_512HMAC,
   SADB_X_EALG_AES_GCM_ICV16,
   SADB_X_EALG_AESCBC,
+  SADB_X_EALG_CHACHA20_POLY1305,
   type SpdAddSpec,
 } from '@mip6sec/pfkey-codec';
-import { SADB_X_EALG_CHACHA20_POLY1305_SIM } from './algorithms.js';
 import { PfkeyKernel, type PfkeyKernelOptions } from './pfkey-kernel.js';
 import type { PfkeySocket } from './pfkey-socket.js';
 
@@ -108,7 +108,7 @@ const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i)
 export const SUITES: readonly Suite[] = [
   { name: 'aes-gcm-16 (128)', encrypt: { alg: SADB_X_EALG_AES_GCM_ICV16, key: bytes(20, 1) } },
   { name: 'aes-gcm-16 (256)', encrypt: { alg: SADB_X_EALG_AES_GCM_ICV16, key: bytes(36, 2) } },
-  { name: 'chacha20-poly1305', encrypt: { alg: SADB_X_EALG_CHACHA20_POLY1305_SIM, key: bytes(36, 3) } },
+  { name: 'chacha20-poly1305', encrypt: { alg: SADB_X_EALG_CHACHA20_POLY1305, key: bytes(36, 3) } },
   {
     name: 'aes-cbc + hmac-sha1-96',
     encrypt: { alg: SADB_X_EALG_AESCBC, key: bytes(16, 4) },

@@ -47,8 +47,6 @@ import {
   IPSEC_POLICY_DISCARD,
   IPSEC_POLICY_IPSEC,
   IPSEC_POLICY_NONE,
-  type PfkeyExtension,
-  type PfkeyMessage,
   type IpsecRequest as PfkeyRequest,
   type PolicyExt,
   type RefExt,
@@ -65,18 +63,6 @@ import {
 import { fail } from './errors.js';
 
 export type SaProto = 'esp' | 'ah';
-
-/**
- * The first extension of a type, typed by the caller. (The codec's getExtension resolves to `never` for
- * records that serve several types, such as the address, key and lifetime extensions.)
- */
-export function extOf<E extends PfkeyExtension>(
-  msg: Pick<PfkeyMessage, 'extensions'>,
-  type: number,
-): E | undefined {
-  for (const e of msg.extensions) if (e.type === type) return e as E;
-  return undefined;
-}
 
 export function ipOf(sa: Sockaddr): Ip {
   return ipFromBytes(sa.addr, 0, sa.family === AF_INET ? 4 : 6);
@@ -254,11 +240,23 @@ export function policyExt(p: PolicyFields): PolicyExt {
   };
 }
 
-/** The MSRD reference of SADB_X_EXT_REF, with its type extension kept beside core's two fields. */
+/**
+ * The MSRD reference as the kernel stores it: core's two fields plus sadb_ref_type_ext, which the kernel
+ * keeps so its answers give back exactly what was written. Only the kernel side holds this shape.
+ */
 export type StoredRef = MsrdRef & { readonly refTypeExt?: number };
 
-export function refFromExt(e: RefExt): StoredRef {
+/** Kernel side: the reference to store for a policy, type extension included. */
+export function storedRefFromExt(e: RefExt): StoredRef {
   return { mpi: e.mpi, refType: e.refType, refTypeExt: e.refTypeExt };
+}
+
+/**
+ * Key-manager side (SimKernel): core's MsrdRef, exactly `{ mpi, refType }`; core's model has no field for
+ * sadb_ref_type_ext, so it stays in the bytes.
+ */
+export function msrdRefFromExt(e: RefExt): MsrdRef {
+  return { mpi: e.mpi, refType: e.refType };
 }
 
 export function refExt(r: StoredRef): RefExt {

@@ -4,10 +4,10 @@
  * the NAT-T extensions (RFC 3948 UDP encapsulation). Lifetime `allocations` carry the packet limit, as
  * Linux reads them.
  *
- * Two things PF_KEY on Linux cannot say and the simulation needs, each borrowed from a KAME stack and
- * marked here: 64-bit sequence numbers as FreeBSD's SADB_X_SAFLAGS_ESN flag in sadb_sa_flags, and a
- * replay window wider than sadb_sa_replay's 8 bits as an extension of type 33 shaped like FreeBSD's
- * sadb_x_sa_replay (a u32 window in packets after the 4-byte extension header). A real Linux kernel
+ * Two things PF_KEY on Linux cannot say and the simulation needs, both in the codec's table of this
+ * project's private numbers: 64-bit sequence numbers as SADB_X_SAFLAGS_ESN (FreeBSD's flag) in sadb_sa_flags,
+ * and a replay window wider than sadb_sa_replay's 8 bits in SADB_X_EXT_SA_REPLAY (type 33, shaped like
+ * FreeBSD's sadb_x_sa_replay); sadb_sa_replay then carries the window capped at 255. A real Linux kernel
  * ignores both (unknown flags, extension types above its maximum).
  */
 import type { LifetimeLimits, SaData, SaId, SaState, SecurityAssociation, UdpEncap } from '@mip6sec/core';
@@ -35,26 +35,17 @@ import {
   SADB_X_EXT_NAT_T_OA,
   SADB_X_EXT_NAT_T_SPORT,
   SADB_X_EXT_NAT_T_TYPE,
+  SADB_X_EXT_SA_REPLAY,
   SADB_X_EXT_SA2,
+  SADB_X_SAFLAGS_ESN,
   type Sa2Ext,
   type SaExt,
-  UNKNOWN_EXTENSION,
-  type UnknownExt,
+  type SaReplayExt,
 } from '@mip6sec/pfkey-codec';
-import {
-  encById,
-  encId,
-  encKeyBytes,
-  integById,
-  integId,
-  integKeyBytes,
-  isAead,
-  SADB_X_SAFLAGS_ESN,
-} from './algorithms.js';
+import { encById, encId, encKeyBytes, integById, integId, integKeyBytes, isAead } from './algorithms.js';
 import { fail } from './errors.js';
 import {
   endpointExts,
-  extOf,
   ipOf,
   modeNumber,
   modeOf,
@@ -64,8 +55,6 @@ import {
 } from './pfkey-convert.js';
 import { MAX_REPLAY_WINDOW } from './replay-window.js';
 
-/** The simulation's replay-window extension type (see the module comment). */
-export const SADB_X_EXT_SA_REPLAY_SIM = 33;
 /** UDP_ENCAP_ESPINUDP (linux/udp.h), the sadb_x_nat_t_type of RFC 3948 encapsulation. */
 export const UDP_ENCAP_ESPINUDP = 2;
 
@@ -96,19 +85,9 @@ function limitsOf(e: LifetimeExt | undefined): LifetimeLimits | undefined {
   return l.addSeconds === 0 && l.bytes === 0 && l.packets === 0 ? undefined : l;
 }
 
-function replayExt(window: number): UnknownExt {
-  const data = new Uint8Array(4);
-  new DataView(data.buffer).setUint32(0, window, true);
-  return { type: UNKNOWN_EXTENSION, exttype: SADB_X_EXT_SA_REPLAY_SIM, data };
-}
-
+/** The window in packets: SADB_X_EXT_SA_REPLAY when present, else sadb_sa_replay. */
 function replayFrom(msg: PfkeyMessage, sa: SaExt): number {
-  for (const e of msg.extensions) {
-    if (e.type === UNKNOWN_EXTENSION && e.exttype === SADB_X_EXT_SA_REPLAY_SIM && e.data.length >= 4) {
-      return new DataView(e.data.buffer, e.data.byteOffset, 4).getUint32(0, true);
-    }
-  }
-  return sa.replay;
+  return getExtension(msg, SADB_X_EXT_SA_REPLAY)?.replay ?? sa.replay;
 }
 
 export interface SaCounterView {
@@ -135,16 +114,16 @@ export interface ParsedSa {
  */
 export function saFromMessage(msg: PfkeyMessage): ParsedSa {
   const sa = getExtension(msg, SADB_EXT_SA);
-  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
-  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
+  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
+  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST);
   if (!sa || !src || !dst) fail('EINVAL', 'an SA message needs SA, ADDRESS_SRC and ADDRESS_DST');
   const proto = protoOfSatype(msg.satype);
   if (!proto) fail('EINVAL', `satype ${msg.satype} is not ESP or AH`);
   if (sa.spi === 0) fail('EINVAL', 'SPI 0 is reserved (RFC 4303 section 2.1)');
   const integ = integById(sa.auth);
   if (integ === undefined) fail('ENOSYS', `authentication algorithm ${sa.auth} is not supported`);
-  const keyA = extOf<KeyExt>(msg, SADB_EXT_KEY_AUTH);
-  const keyE = extOf<KeyExt>(msg, SADB_EXT_KEY_ENCRYPT);
+  const keyA = getExtension(msg, SADB_EXT_KEY_AUTH);
+  const keyE = getExtension(msg, SADB_EXT_KEY_ENCRYPT);
   const sa2 = getExtension(msg, SADB_X_EXT_SA2);
   const mode = modeOf(sa2?.mode ?? 0);
   if (!mode) fail('EINVAL', `SA mode ${sa2?.mode} is not transport or tunnel in the simulation`);
@@ -179,8 +158,8 @@ export function saFromMessage(msg: PfkeyMessage): ParsedSa {
   const replayWindow = replayFrom(msg, sa);
   if (replayWindow > MAX_REPLAY_WINDOW)
     fail('EINVAL', `replay window ${replayWindow} exceeds ${MAX_REPLAY_WINDOW}`);
-  const soft = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_SOFT));
-  const hard = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_HARD));
+  const soft = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_SOFT));
+  const hard = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_HARD));
   const encap = encapFrom(msg);
   const data: SaData = {
     mode,
@@ -206,10 +185,10 @@ function encapFrom(msg: PfkeyMessage): UdpEncap | undefined {
   if (!type) return undefined;
   if (type.natType !== UDP_ENCAP_ESPINUDP)
     fail('EINVAL', `NAT-T type ${type.natType} is not UDP_ENCAP_ESPINUDP (2)`);
-  const sport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_SPORT);
-  const dport = extOf<NatTPortExt>(msg, SADB_X_EXT_NAT_T_DPORT);
+  const sport = getExtension(msg, SADB_X_EXT_NAT_T_SPORT);
+  const dport = getExtension(msg, SADB_X_EXT_NAT_T_DPORT);
   if (!sport || !dport) fail('EINVAL', 'NAT-T needs both NAT_T_SPORT and NAT_T_DPORT');
-  const oa = extOf<AddressExt>(msg, SADB_X_EXT_NAT_T_OA);
+  const oa = getExtension(msg, SADB_X_EXT_NAT_T_OA);
   return { sport: sport.port, dport: dport.port, ...(oa ? { oa: ipOf(oa.address) } : {}) };
 }
 
@@ -285,7 +264,8 @@ export function saExtensions(
       } satisfies AddressExt);
     }
   }
-  if (d.replayWindow > 255) exts.push(replayExt(d.replayWindow));
+  if (d.replayWindow > 255)
+    exts.push({ type: SADB_X_EXT_SA_REPLAY, replay: d.replayWindow } satisfies SaReplayExt);
   return exts;
 }
 
@@ -296,19 +276,19 @@ function keyExt(type: typeof SADB_EXT_KEY_AUTH | typeof SADB_EXT_KEY_ENCRYPT, ke
 /** Reads an SA message from the kernel (GET, DUMP, ADD/UPDATE notifications, EXPIRE) back into core's view. */
 export function saFromKernelMessage(msg: PfkeyMessage): SecurityAssociation {
   const sa = getExtension(msg, SADB_EXT_SA);
-  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
-  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
+  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
+  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST);
   const proto: SaProto | undefined = protoOfSatype(msg.satype);
   if (!sa || !src || !dst || !proto)
     fail('EINVAL', 'the kernel sent an SA message without SA, addresses or satype');
   const sa2: Sa2Ext | undefined = getExtension(msg, SADB_X_EXT_SA2);
-  const keyA = extOf<KeyExt>(msg, SADB_EXT_KEY_AUTH);
-  const keyE = extOf<KeyExt>(msg, SADB_EXT_KEY_ENCRYPT);
+  const keyA = getExtension(msg, SADB_EXT_KEY_AUTH);
+  const keyE = getExtension(msg, SADB_EXT_KEY_ENCRYPT);
   const integ = integById(sa.auth);
   const enc = proto === 'esp' ? encById(sa.encrypt) : 'null';
-  const cur = extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_CURRENT);
-  const soft = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_SOFT));
-  const hard = limitsOf(extOf<LifetimeExt>(msg, SADB_EXT_LIFETIME_HARD));
+  const cur = getExtension(msg, SADB_EXT_LIFETIME_CURRENT);
+  const soft = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_SOFT));
+  const hard = limitsOf(getExtension(msg, SADB_EXT_LIFETIME_HARD));
   const encap = getExtension(msg, SADB_X_EXT_NAT_T_TYPE) ? encapFrom(msg) : undefined;
   return {
     src: ipOf(src.address),

@@ -7,7 +7,6 @@
 import type { IpsecRequest, PacketKey } from '@mip6sec/core';
 import { ENC_TRANSFORMS } from '@mip6sec/crypto';
 import {
-  type AddressExt,
   getExtension,
   IPSEC_DIR_OUTBOUND,
   IPSEC_POLICY_IPSEC,
@@ -42,7 +41,6 @@ import type { KernelContext } from './kernel-context.js';
 import type { ExpireKind } from './lifetimes.js';
 import {
   endpointExts,
-  extOf,
   ipOf,
   modeOf,
   protoOfSatype,
@@ -105,8 +103,8 @@ export function handleRegister(k: KernelContext, sock: PfkeySocket, msg: PfkeyMe
 
 export function handleGetSpi(k: KernelContext, sock: PfkeySocket, msg: PfkeyMessage): void {
   const proto = needProto(msg);
-  const src = ipOf(extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC)!.address);
-  const dst = ipOf(extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST)!.address);
+  const src = ipOf(getExtension(msg, SADB_EXT_ADDRESS_SRC)!.address);
+  const dst = ipOf(getExtension(msg, SADB_EXT_ADDRESS_DST)!.address);
   const sa2 = getExtension(msg, SADB_X_EXT_SA2);
   const mode = modeOf(sa2?.mode ?? 0);
   if (!mode) fail('EINVAL', 'BEET mode is not simulated');
@@ -183,7 +181,7 @@ function insertMature(k: KernelContext, p: ParsedSa, seq: number): SaRecord {
 function findSa(k: KernelContext, msg: PfkeyMessage): SaRecord {
   const proto = needProto(msg);
   const sa = getExtension(msg, SADB_EXT_SA)!;
-  const dst = ipOf(extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST)!.address);
+  const dst = ipOf(getExtension(msg, SADB_EXT_ADDRESS_DST)!.address);
   const r = k.sad.get({ dst, spi: sa.spi >>> 0, proto });
   if (!r) fail('ESRCH', `no ${proto} SA with SPI ${(sa.spi >>> 0).toString(16)} for ${dst}`);
   return r;

@@ -1,12 +1,13 @@
 /**
  * PF_KEY handlers for the SPD (Linux/KAME SADB_X_SPD*, af_key.c pfkey_spdadd and friends) and for
  * SADB_X_MIGRATE. Policy messages carry the selector in ADDRESS_SRC/DST, the lifetimes Linux always adds,
- * the policy with its ipsecrequests, and, in SPDADD/SPDUPDATE, the MSRD reference (SADB_X_EXT_REF) the
- * policy stores. Changes are broadcast to every socket with the request's sequence number and pid.
+ * the policy with its ipsecrequests, and the MSRD reference (SADB_X_EXT_REF) the policy stores, in every
+ * message that describes the policy where the codec's rules place it (SPDADD/SPDUPDATE notifications,
+ * SPDGET and SPDDUMP answers; not SPDDELETE). Changes are broadcast to every socket with the request's
+ * sequence number and pid.
  */
 import type { MigrateBundle, MigrateRequest } from '@mip6sec/core';
 import {
-  type AddressExt,
   getExtension,
   IPSEC_LEVEL_REQUIRE,
   IPSEC_LEVEL_UNIQUE,
@@ -38,16 +39,15 @@ import {
   actionOf,
   bundlesFromRequests,
   dirOf,
-  extOf,
   ipOf,
   ipsecProtoOf,
   policyExt,
   refExt,
-  refFromExt,
   satypeOf,
   selectorFromExts,
   selectorToExts,
   sockaddrOf,
+  storedRefFromExt,
   templateFromRequest,
 } from './pfkey-convert.js';
 import type { PfkeySocket } from './pfkey-socket.js';
@@ -74,8 +74,8 @@ export function policyExtensions(p: PolicyRecord, withRef: boolean): PfkeyExtens
 }
 
 function policyIdOf(msg: PfkeyMessage) {
-  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC)!;
-  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST)!;
+  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC)!;
+  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST)!;
   const pol = getExtension(msg, SADB_X_EXT_POLICY)!;
   const dir = dirOf(pol.dir);
   if (!dir) fail('EINVAL', `policy direction ${pol.dir}`);
@@ -90,7 +90,7 @@ export function handleSpdAdd(k: KernelContext, _sock: PfkeySocket, msg: PfkeyMes
   const update = msg.type === SADB_X_SPDUPDATE;
   const { policy } = k.spd.add(
     { selector, dir },
-    { action, priority: pol.priority >>> 0, templates, ...(ref ? { ref: refFromExt(ref) } : {}) },
+    { action, priority: pol.priority >>> 0, templates, ...(ref ? { ref: storedRefFromExt(ref) } : {}) },
     update,
     k.clock.now(),
   );
@@ -150,7 +150,7 @@ export function handleSpdGetOrDelete2(k: KernelContext, sock: PfkeySocket, msg: 
       reserved: POLICY_REFCOUNT,
       seq: msg.seq,
       pid: msg.pid,
-      extensions: policyExtensions(p, false),
+      extensions: policyExtensions(p, true),
     },
     'one',
     sock,
@@ -168,7 +168,7 @@ export function handleSpdDump(k: KernelContext, sock: PfkeySocket, msg: PfkeyMes
         reserved: POLICY_REFCOUNT,
         seq: all.length - 1 - i,
         pid: msg.pid,
-        extensions: policyExtensions(p, false),
+        extensions: policyExtensions(p, true),
       },
       'one',
       sock,

@@ -1,7 +1,6 @@
 import {
   ERRNO,
   getExtension,
-  type LifetimeExt,
   SADB_ADD,
   SADB_DUMP,
   SADB_EXPIRE,
@@ -23,7 +22,6 @@ import {
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
 import { addSa, HA, HOA, inbox, newKernel, register, send, transportPolicy } from './kit.test-util.js';
-import { extOf } from './pfkey-convert.js';
 
 const ends = (src = HOA, dst = HA) =>
   addSa({ spi: 1, src, dst }).extensions.filter(
@@ -97,7 +95,7 @@ describe('SAD state machine through PF_KEY', () => {
     expect(kernel.sad.size).toBe(0);
     const [exp] = inbox(km);
     expect(exp).toMatchObject({ type: SADB_EXPIRE, seq: 0, pid: 0 });
-    expect(extOf(exp!, SADB_EXT_LIFETIME_HARD)).toBeDefined();
+    expect(getExtension(exp!, SADB_EXT_LIFETIME_HARD)).toBeDefined();
     expect(inbox(s)).toEqual([]);
   });
 
@@ -117,12 +115,12 @@ describe('SAD state machine through PF_KEY', () => {
     const [soft] = inbox(km);
     expect(soft?.type).toBe(SADB_EXPIRE);
     expect(getExtension(soft!, SADB_EXT_SA)!.state).toBe(SADB_SASTATE_DYING);
-    expect(extOf<LifetimeExt>(soft!, SADB_EXT_LIFETIME_SOFT)!.addtime).toBe(60n);
+    expect(getExtension(soft!, SADB_EXT_LIFETIME_SOFT)!.addtime).toBe(60n);
     expect(kernel.sad.get({ dst: HA, spi: 0x100, proto: 'esp' })!.state).toBe('dying');
     clock.advance(30_000);
     const [hard] = inbox(km);
     expect(getExtension(hard!, SADB_EXT_SA)!.state).toBe(SADB_SASTATE_DEAD);
-    expect(extOf(hard!, SADB_EXT_LIFETIME_HARD)).toBeDefined();
+    expect(getExtension(hard!, SADB_EXT_LIFETIME_HARD)).toBeDefined();
     expect(kernel.sad.size).toBe(0);
     // EXPIRE goes to registered sockets only.
     expect(inbox(other)).toEqual([]);

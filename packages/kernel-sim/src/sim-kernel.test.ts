@@ -11,6 +11,13 @@ import {
   selector,
   VirtualClock,
 } from '@mip6sec/core';
+import {
+  buildSpdAdd,
+  encode,
+  IPPROTO_ESP,
+  IPSEC_DIR_OUTBOUND,
+  IPSEC_MODE_TRANSPORT,
+} from '@mip6sec/pfkey-codec';
 import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { COA1, COA2, HA, HOA, newKernel } from './kit.test-util.js';
@@ -142,6 +149,46 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     await expect(
       backend.addSa({ ...id, spi: 0x501 }, { ...gcm(), replayWindow: 5000 }),
     ).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it("a policy's MSRD reference comes back from every query and event as core's MsrdRef, nothing more", async () => {
+    const { kernel, backend, events } = setup();
+    const ref = { mpi: 0xfedcba9876543210n, refType: 3 };
+    const id = { selector: selector(HOA, parsePrefix('::/0')), dir: 'out' as const };
+    const added = await backend.addPolicy(id, { ...tunnelOut(COA1), ref });
+    // Another key manager binds a policy with a type extension core's model has no field for.
+    const raw = kernel.openSocket('msrd');
+    raw.write(
+      encode(
+        buildSpdAdd({
+          selector: { src: HOA, dst: HA, proto: IPPROTO_MH },
+          dir: IPSEC_DIR_OUTBOUND,
+          templates: [{ proto: IPPROTO_ESP, mode: IPSEC_MODE_TRANSPORT, reqid: 7 }],
+          ref: { mpi: 5n, refType: 1, refTypeExt: 0x0203 },
+        }),
+      ),
+    );
+    const other = { selector: selector(HOA, HA, { proto: IPPROTO_MH }), dir: 'out' as const };
+    expect(added.ref).toStrictEqual(ref);
+    expect((await backend.queryPolicy(id))?.ref).toStrictEqual(ref);
+    expect((await backend.queryPolicy(other))?.ref).toStrictEqual({ mpi: 5n, refType: 1 });
+    expect((await backend.getPolicyByIndex(added.index))?.ref).toStrictEqual(ref);
+    // SPD order: priority 0 (the MH policy) before 10.
+    expect((await backend.dumpPolicies()).map((p) => p.ref)).toStrictEqual([{ mpi: 5n, refType: 1 }, ref]);
+    await backend.updatePolicy(id, { ...tunnelOut(COA2), ref: { mpi: 6n, refType: 0 } });
+    expect((await backend.queryPolicy(id))?.ref).toStrictEqual({ mpi: 6n, refType: 0 });
+
+    kernel.datapath.output({
+      src: HOA,
+      dst: HA,
+      proto: IPPROTO_MH,
+      payload: Uint8Array.of(59, 0, 5, 0, 0, 0, 0, 0),
+    });
+    await tick();
+    const policyRefs = events.flatMap((e) => (e.type === 'kernel.policy' && e.policy ? [e.policy.ref] : []));
+    expect(policyRefs).toStrictEqual([ref, { mpi: 5n, refType: 1 }, { mpi: 6n, refType: 0 }]);
+    const acq = events.find((e) => e.type === 'kernel.acquire');
+    expect(acq?.type === 'kernel.acquire' && acq.ref).toStrictEqual({ mpi: 5n, refType: 1 });
   });
 
   it('ACQUIRE, EXPIRE and MIGRATE arrive on the bus; a MIGRATE error rejects with its errno', async () => {

@@ -32,12 +32,12 @@ import {
   saKey,
 } from '@mip6sec/core';
 import {
-  type AddressExt,
   decode,
   encode,
   errnoName,
   getExtension,
   IPSEC_POLICY_IPSEC,
+  PfkeyError,
   type PfkeyExtension,
   type PfkeyMessage,
   type PfkeyMessageInit,
@@ -79,11 +79,10 @@ import {
   dirNumber,
   dirOf,
   endpointExts,
-  extOf,
   ipOf,
+  msrdRefFromExt,
   policyExt,
   refExt,
-  refFromExt,
   satypeOf,
   selectorFromExts,
   selectorToExts,
@@ -105,8 +104,8 @@ let nextPid = 4000;
 
 /** A SecurityPolicy from a policy message (SPDADD/SPDUPDATE/SPDGET/SPDDUMP/SPDDELETE). */
 export function policyFromMessage(msg: PfkeyMessage): SecurityPolicy {
-  const src = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_SRC);
-  const dst = extOf<AddressExt>(msg, SADB_EXT_ADDRESS_DST);
+  const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
+  const dst = getExtension(msg, SADB_EXT_ADDRESS_DST);
   const pol = getExtension(msg, SADB_X_EXT_POLICY);
   if (!src || !dst || !pol)
     throw new KernelError('EINVAL', 'the kernel sent a policy message without selector or policy');
@@ -119,7 +118,7 @@ export function policyFromMessage(msg: PfkeyMessage): SecurityPolicy {
     priority: pol.priority,
     templates: pol.policyType === IPSEC_POLICY_IPSEC ? pol.requests.map(templateFromRequest) : [],
     index: pol.id,
-    ...(ref ? { ref: refFromExt(ref) } : {}),
+    ...(ref ? { ref: msrdRefFromExt(ref) } : {}),
   };
 }
 
@@ -315,7 +314,14 @@ export class SimKernel implements KernelBackend {
     if (this.closed) throw new KernelError('EBADF', 'the kernel backend is closed');
     this.seq = (this.seq + 1) >>> 0 || 1;
     const seq = this.seq;
-    const bytes = encode({ ...init, seq, pid: this.pid }, { origin: 'user' });
+    let bytes: Uint8Array;
+    try {
+      bytes = encode({ ...init, seq, pid: this.pid }, { origin: 'user' });
+    } catch (e) {
+      // The codec checks what af_key.c checks on send(); its refusal is the errno the kernel would answer.
+      if (e instanceof PfkeyError) throw new KernelError(e.code, e.message, { cause: e });
+      throw e;
+    }
     this.counters.messagesToKernel++;
     this.counters.bytesToKernel += bytes.length;
     this.sock.write(bytes);
@@ -396,8 +402,8 @@ export class SimKernel implements KernelBackend {
     if (m.errno !== 0) return;
     switch (m.type) {
       case SADB_ACQUIRE: {
-        const src = ipOf(extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!.address);
-        const dst = ipOf(extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!.address);
+        const src = ipOf(getExtension(m, SADB_EXT_ADDRESS_SRC)!.address);
+        const dst = ipOf(getExtension(m, SADB_EXT_ADDRESS_DST)!.address);
         const pol = getExtension(m, SADB_X_EXT_POLICY)!;
         const ref = getExtension(m, SADB_X_EXT_REF);
         // Linux's ACQUIRE names the policy by index only; the selector and templates come from SPDGET.
@@ -410,15 +416,15 @@ export class SimKernel implements KernelBackend {
             selector:
               policy?.selector ??
               selectorFromExts(
-                extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!,
-                extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!,
+                getExtension(m, SADB_EXT_ADDRESS_SRC)!,
+                getExtension(m, SADB_EXT_ADDRESS_DST)!,
               ),
             dir: 'out',
           },
           templates: policy?.templates ?? [],
           src,
           dst,
-          ...(ref ? { ref: refFromExt(ref) } : {}),
+          ...(ref ? { ref: msrdRefFromExt(ref) } : {}),
         });
         return;
       }
@@ -428,7 +434,7 @@ export class SimKernel implements KernelBackend {
           type: 'kernel.expire',
           sa: { src: sa.src, dst: sa.dst, spi: sa.spi, proto: sa.proto },
           reqid: sa.reqid,
-          hard: extOf(m, SADB_EXT_LIFETIME_HARD) !== undefined,
+          hard: getExtension(m, SADB_EXT_LIFETIME_HARD) !== undefined,
         });
         return;
       }
@@ -438,8 +444,8 @@ export class SimKernel implements KernelBackend {
         bus.emit({
           type: 'kernel.migrate',
           selector: selectorFromExts(
-            extOf<AddressExt>(m, SADB_EXT_ADDRESS_SRC)!,
-            extOf<AddressExt>(m, SADB_EXT_ADDRESS_DST)!,
+            getExtension(m, SADB_EXT_ADDRESS_SRC)!,
+            getExtension(m, SADB_EXT_ADDRESS_DST)!,
           ),
           dir: (dirOf(pol.dir) ?? 'out') as Direction,
           bundles: bundlesFromRequests(pol.requests).filter((b) => b !== undefined),

@@ -3,7 +3,7 @@
  * with the figures side by side.
  */
 import { writeFileSync } from 'node:fs';
-import { espSecrets } from './keys.js';
+import { extname } from 'node:path';
 import type { StrategyMetrics } from './metrics.js';
 import { writePcap } from './pcap.js';
 import { runScenario, STRATEGIES } from './scenario.js';
@@ -17,11 +17,14 @@ export interface CompareOptions {
   readonly loss?: number;
   readonly seed?: number;
   readonly reconcile?: boolean;
-  /** Base name of the capture files: one per strategy, `<pcap>.<strategy>.pcap`. */
+  /**
+   * Capture of the first MN's link: written to this file when one strategy runs, else to one file
+   * per strategy with the strategy's name before the extension (see {@link captureFile}).
+   */
   readonly pcap?: string;
-  /** With pcap: also write the ESP SA table and IKE keys Wireshark needs. */
+  /** With pcap: also write the ESP SA table and IKE keys Wireshark needs (see keys.ts). */
   readonly keys?: boolean;
-  /** Called after each handover starts (for a progress bar). */
+  /** Called as each MN handover starts (for a progress bar). */
   readonly onProgress?: (strategy: string) => void;
 }
 
@@ -40,6 +43,23 @@ export interface ComparisonResult {
   readonly files: string[];
 }
 
+/**
+ * Where a strategy's capture goes: `file` itself when it is the only strategy, else the strategy's
+ * name inserted before the extension (`run.pcap` -> `run.migrate.pcap`; no extension: `run.migrate`).
+ */
+export function captureFile(file: string, strategy: string, only: boolean): string {
+  if (only) return file;
+  const ext = extname(file);
+  return ext ? `${file.slice(0, -ext.length)}.${strategy}${ext}` : `${file}.${strategy}`;
+}
+
+/** The key tables beside a capture: `run.pcap` -> `run.esp_sa`, `run.ikev2_decryption_table`. */
+export function keyFiles(pcapFile: string): { esp: string; ike: string } {
+  const ext = extname(pcapFile);
+  const stem = ext ? pcapFile.slice(0, -ext.length) : pcapFile;
+  return { esp: `${stem}.esp_sa`, ike: `${stem}.ikev2_decryption_table` };
+}
+
 export async function runComparison(opts: CompareOptions = {}): Promise<ComparisonResult> {
   const options = {
     scenario: opts.scenario ?? 'handover',
@@ -50,9 +70,14 @@ export async function runComparison(opts: CompareOptions = {}): Promise<Comparis
     seed: opts.seed ?? 1,
     reconcile: opts.reconcile ?? true,
   };
+  const names = opts.strategies ?? STRATEGIES;
+  for (const n of names) {
+    if (!(STRATEGIES as readonly string[]).includes(n))
+      throw new Error(`unknown strategy ${JSON.stringify(n)} (known: ${STRATEGIES.join(', ')})`);
+  }
   const strategies: Record<string, StrategyMetrics> = {};
   const files: string[] = [];
-  for (const name of opts.strategies ?? STRATEGIES) {
+  for (const name of names) {
     const r = await runScenario(name, {
       ...options,
       capture: opts.pcap !== undefined,
@@ -60,13 +85,14 @@ export async function runComparison(opts: CompareOptions = {}): Promise<Comparis
     });
     strategies[name] = r.metrics;
     if (opts.pcap) {
-      const file = `${opts.pcap}.${name}.pcap`;
+      const file = captureFile(opts.pcap, name, names.length === 1);
       writePcap(file, r.capture);
       files.push(file);
-      if (opts.keys) {
-        const keysFile = `${opts.pcap}.${name}.esp_sa`;
-        writeFileSync(keysFile, await espSecrets(r.world));
-        files.push(keysFile);
+      if (opts.keys && r.keys) {
+        const k = keyFiles(file);
+        writeFileSync(k.esp, r.keys.espSaTable());
+        writeFileSync(k.ike, r.keys.ikev2Table());
+        files.push(k.esp, k.ike);
       }
     }
     await r.world.stop();

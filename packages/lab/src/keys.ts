@@ -1,66 +1,124 @@
 /**
- * The ESP SA table of a run in Wireshark's `esp_sa` UAT format, so a capture decrypts:
- * one line per SA: "IPv6","src","dst","0xSPI","encryption","0xkey","authentication","0xkey".
+ * The keys a capture needs to be read in Wireshark: every ESP SA and IKE_SA of one MN over the
+ * whole run (SAs a rekey or renegotiation replaced included), written as Wireshark's UAT files:
+ *
+ * - `esp_sa`: "Protocol","Src IP","Dest IP","SPI","Encryption","Encryption Key","Authentication",
+ *   "Authentication Key" per line. The addresses are wildcards: MIGRATE moves an SA to new
+ *   endpoints under the same SPI, and SPIs are unique in a run.
+ * - `ikev2_decryption_table`: "Initiator's SPI","Responder's SPI","SK_ei","SK_er","Encryption
+ *   algorithm","SK_ai","SK_ar","Integrity algorithm" per line.
+ *
+ * Both go to `~/.config/wireshark/` (or tshark's `-o uat:esp_sa:LINE` per line), with ESP
+ * decryption switched on (`esp.enable_encryption_decode: TRUE`). Names of algorithms are the
+ * labels Wireshark 4.x shows; ciphers it cannot decrypt (ChaCha20-Poly1305) are left out.
  */
-import type { SecurityAssociation } from '@mip6sec/core';
-import type { World } from './world.js';
+import type { EncAlgorithm, IntegAlgorithm, SecurityAssociation } from '@mip6sec/core';
+import type { IkeSaListing } from '@mip6sec/ike';
+import type { MnHandle } from './world.js';
 
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
+const ESP_ENC: Partial<Record<EncAlgorithm, string>> = {
+  'aes-gcm-16': 'AES-GCM with 16 octet ICV [RFC4106]',
+  'aes-cbc': 'AES-CBC [RFC3602]',
+  null: 'NULL',
+};
 
-function encName(sa: SecurityAssociation): string {
-  const bits = (sa.enc.key.length - (sa.enc.alg === 'aes-cbc' ? 0 : 4)) * 8;
-  switch (sa.enc.alg) {
-    case 'aes-gcm-16':
-      return `AES-GCM with 16 octet ICV [RFC4106]`;
-    case 'aes-cbc':
-      return `AES-CBC [RFC3602]`;
-    case 'chacha20-poly1305':
-      return 'ChaCha20 with Poly1305 [RFC7634]';
-    case 'null':
-      return 'NULL';
-    default:
-      return `unknown-${bits}`;
-  }
+const ESP_AUTH: Partial<Record<IntegAlgorithm, string>> = {
+  none: 'NULL',
+  'hmac-sha1-96': 'HMAC-SHA-1-96 [RFC2404]',
+  'hmac-sha2-256-128': 'HMAC-SHA-256-128 [RFC4868]',
+  'hmac-sha2-384-192': 'HMAC-SHA-384-192 [RFC4868]',
+  'hmac-sha2-512-256': 'HMAC-SHA-512-256 [RFC4868]',
+};
+
+const IKE_INTEG: Record<string, string> = {
+  sha1: 'HMAC_SHA1_96 [RFC2404]',
+  sha256: 'HMAC_SHA2_256_128 [RFC4868]',
+  sha384: 'HMAC_SHA2_384_192 [RFC4868]',
+  sha512: 'HMAC_SHA2_512_256 [RFC4868]',
+};
+
+/** Wireshark's IKEv2 labels for a suite name such as `aes128gcm16-prfsha256-x25519`. */
+export function ikeAlgorithms(suite: string): { enc: string; integ: string } | undefined {
+  const [enc, second] = suite.split('-');
+  const gcm = /^aes(128|192|256)gcm16$/.exec(enc ?? '');
+  if (gcm) return { enc: `AES-GCM-${gcm[1]} with 16 octet ICV [RFC5282]`, integ: 'NONE [RFC4306]' };
+  const cbc = /^aes(128|192|256)$/.exec(enc ?? '');
+  const integ = IKE_INTEG[second ?? ''];
+  if (cbc && integ) return { enc: `AES-CBC-${cbc[1]} [RFC3602]`, integ };
+  return undefined;
 }
 
-function authName(sa: SecurityAssociation): string {
-  switch (sa.integ?.alg) {
-    case 'hmac-sha1-96':
-      return 'HMAC-SHA-1-96 [RFC2404]';
-    case 'hmac-sha2-256-128':
-      return 'HMAC-SHA-256-128 [RFC4868]';
-    case 'hmac-sha2-384-192':
-      return 'HMAC-SHA-384-192 [RFC4868]';
-    case 'hmac-sha2-512-256':
-      return 'HMAC-SHA-512-256 [RFC4868]';
-    default:
-      return 'NULL';
-  }
+const quote = (fields: readonly string[]) => fields.map((f) => JSON.stringify(f)).join(',');
+const hex0x = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
+
+/** One line of Wireshark's esp_sa UAT for an SA, or undefined for a cipher Wireshark lacks. */
+export function espSaLine(sa: SecurityAssociation): string | undefined {
+  const enc = ESP_ENC[sa.enc.alg];
+  const auth = ESP_AUTH[sa.integ?.alg ?? 'none'];
+  if (sa.proto !== 'esp' || !enc || !auth) return undefined;
+  return quote([
+    sa.src.includes(':') ? 'IPv6' : 'IPv4',
+    '*',
+    '*',
+    `0x${(sa.spi >>> 0).toString(16).padStart(8, '0')}`,
+    enc,
+    sa.enc.key.length > 0 ? hex0x(sa.enc.key) : '',
+    auth,
+    sa.integ && sa.integ.key.length > 0 ? hex0x(sa.integ.key) : '',
+  ]);
 }
 
-export async function espSecrets(world: World): Promise<string> {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const k of [world.ha.kernel, ...world.mns.map((m) => m.kernel)]) {
-    for (const sa of await k.dumpSas()) {
-      const key = `${sa.dst}/${sa.spi}`;
-      if (seen.has(key) || sa.proto !== 'esp') continue;
-      seen.add(key);
-      lines.push(
-        [
-          sa.src.includes(':') ? 'IPv6' : 'IPv4',
-          sa.src,
-          sa.dst,
-          `0x${sa.spi.toString(16).padStart(8, '0')}`,
-          encName(sa),
-          hex(sa.enc.key),
-          authName(sa),
-          sa.integ ? hex(sa.integ.key) : '',
-        ]
-          .map((f) => `"${f}"`)
-          .join(','),
-      );
+/** One line of Wireshark's ikev2_decryption_table UAT for an IKE_SA listed with its keys. */
+export function ikev2Line(sa: IkeSaListing): string | undefined {
+  const algs = sa.algorithms ? ikeAlgorithms(sa.algorithms) : undefined;
+  if (!algs || !sa.keys) return undefined;
+  return quote([sa.spiI, sa.spiR, sa.keys.skEi, sa.keys.skEr, algs.enc, sa.keys.skAi, sa.keys.skAr, algs.integ]);
+}
+
+/** Collects one MN's SAs and IKE_SAs as they are made, so replaced ones are kept too. */
+export class KeyLog {
+  private readonly esp = new Map<number, string>();
+  private readonly ike = new Map<string, string>();
+
+  constructor(private readonly mn: MnHandle) {
+    const bus = mn.host.bus;
+    bus.on('ike.child-installed').subscribe(() => this.collect());
+    bus.on('ike.sa-established').subscribe(() => this.collect());
+    this.collect();
+  }
+
+  /** Reads the MN's current SAs and IKE_SAs (also called by the events above). */
+  collect(): void {
+    for (const sa of this.mn.inspect.sas()) {
+      if (sa.state === 'larval' || this.esp.has(sa.spi >>> 0)) continue;
+      const line = espSaLine(sa);
+      if (line) this.esp.set(sa.spi >>> 0, line);
+    }
+    for (const sa of this.mn.ike.listSas({ keys: true })) {
+      const key = `${sa.spiI}:${sa.spiR}`;
+      if (this.ike.has(key) || sa.state !== 'established') continue;
+      const line = ikev2Line(sa);
+      if (line) this.ike.set(key, line);
     }
   }
-  return `${lines.join('\n')}\n`;
+
+  get espSaCount(): number {
+    return this.esp.size;
+  }
+
+  get ikeSaCount(): number {
+    return this.ike.size;
+  }
+
+  /** The esp_sa UAT file. */
+  espSaTable(): string {
+    this.collect();
+    return [...this.esp.values()].map((l) => `${l}\n`).join('');
+  }
+
+  /** The ikev2_decryption_table UAT file. */
+  ikev2Table(): string {
+    this.collect();
+    return [...this.ike.values()].map((l) => `${l}\n`).join('');
+  }
 }

@@ -19,28 +19,45 @@ export interface InvariantViolation {
   readonly detail: string;
 }
 
+/** One step of a scenario (a handover of every MN, a storm round, the bootstrap). */
+export interface StepMetrics {
+  readonly step: string;
+  readonly handovers: number;
+  readonly completed: number;
+  /** IKE exchanges completed during the step (by their initiators). */
+  readonly ikeExchanges: number;
+  readonly interruptionMedianMs: number;
+  readonly violations: number;
+}
+
 export interface StrategyMetrics {
   readonly strategy: string;
   readonly scenario: string;
-  /** Handovers started and the ones that completed (binding acknowledged). */
+  readonly mns: number;
+  /** MN handovers started (registrations, in the bootstrap scenario) and the ones that completed. */
   readonly handovers: number;
   readonly handoversCompleted: number;
+  /** IKE exchanges completed, each counted once (by its initiator). */
   readonly ikeExchanges: number;
+  /** IKE datagrams on the network (UDP 500, and 4500 behind the non-ESP marker), retransmissions included. */
   readonly ikeMessages: number;
-  /** PF_KEY messages across the user/kernel boundary, both directions, all hosts. */
+  /** PF_KEY messages across the user/kernel boundary, both directions, all hosts (dumps: one per entry). */
   readonly kernelMessages: number;
-  /** Bytes sent or received over radio links (signalling and payload). */
+  /** Bytes MNs sent or were sent on their access links (signalling and payload). */
   readonly bytesOnAir: number;
-  /** Signalling bytes only (IKE, MH), over any link. */
+  /** Signalling bytes: IKE datagrams and Mobility Header messages. */
   readonly signallingBytes: number;
-  /** MN-HA request/response round trips of signalling per handover (BU/BA, IKE exchanges). */
+  /** MN-HA request/response round trips per handover: BUs sent (retransmissions too) and IKE exchanges. */
   readonly roundTrips: number;
-  /** From link change until protected payload flows again, in ms. */
+  /** From link change until protected payload reaches the MN again, in ms. */
   readonly interruptionMs: Distribution;
   readonly packetsSent: number;
+  /** Payload datagrams sent to the MNs and not received through the tunnel. */
   readonly packetsLost: number;
   readonly invariantViolations: number;
   readonly violations: readonly InvariantViolation[];
+  readonly steps: readonly StepMetrics[];
+  /** The strategies' own counters (MIGRATEs written, MSRD writes, re-establishments...), summed. */
   readonly strategyCounters: Readonly<Record<string, number>>;
   readonly virtualTimeMs: number;
   readonly wallTimeMs: number;
@@ -56,19 +73,4 @@ export function distribution(values: readonly number[]): Distribution {
   };
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return { median: q(0.5), p99: q(0.99), mean, max: s[s.length - 1]!, count: s.length };
-}
-
-/** A counter bag the scenario fills while it runs. */
-export class MetricsRecorder {
-  ikeExchanges = 0;
-  ikeMessages = 0;
-  signallingBytes = 0;
-  bytesOnAir = 0;
-  roundTrips = 0;
-  packetsSent = 0;
-  packetsReceived = 0;
-  handovers = 0;
-  handoversCompleted = 0;
-  readonly interruptions: number[] = [];
-  readonly violations: InvariantViolation[] = [];
 }

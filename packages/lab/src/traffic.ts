@@ -1,7 +1,12 @@
 /**
  * Payload between the correspondent and each MN's home address, through the HA tunnel: constant
  * rate UDP, each datagram numbered, so delivery, loss and the interruption of a handover are
- * measured from what actually arrives protected at the MN.
+ * measured from what actually arrives protected at the MN. The MN sends a little uplink too
+ * (reverse-tunnelled), so both directions of the tunnel are in use.
+ *
+ * Two modes: `continuous` sends to every MN all the time; `probe` sends to an MN only from the
+ * start of each of its handovers until a few protected datagrams have arrived again, so the work
+ * grows with the number of handovers rather than with MNs times time (storms of thousands of MNs).
  */
 import type { Ip } from '@mip6sec/core';
 import { buildIpPacket, buildUdp } from '@mip6sec/kernel-sim';
@@ -10,35 +15,75 @@ import type { MnHandle, World } from './world.js';
 
 export const TRAFFIC_PORT = 9000;
 
+export type TrafficMode = 'continuous' | 'probe';
+
+export interface TrafficOptions {
+  /** Interval between two datagrams to one MN, in ms (default 10). */
+  readonly intervalMs?: number;
+  readonly mode?: TrafficMode;
+  /** Probe mode: protected datagrams to receive after a mark before the flow stops (default 3). */
+  readonly probeReceived?: number;
+  /** Probe mode: longest a probe runs, in ms (default 30 s). */
+  readonly probeMaxMs?: number;
+  /** One uplink datagram for this many downlink ones (default 10; 0 = no uplink). */
+  readonly uplinkEvery?: number;
+}
+
 export interface FlowStats {
   sent: number;
   received: number;
   /** Virtual time of the last protected datagram that arrived. */
   lastProtectedAt: number;
-  /** Arrival times are recorded after this mark (the start of a handover). */
+  /** The first protected arrival at or after the mark (the end of a handover's interruption). */
   firstAfterMark: number | undefined;
+  /** Protected arrivals since the mark. */
+  receivedAfterMark: number;
   mark: number;
+}
+
+interface Flow {
+  readonly mn: MnHandle;
+  readonly stats: FlowStats;
+  ticks: number;
+  probeEnds: number;
 }
 
 export class TrafficGenerator {
   readonly flows = new Map<Ip, FlowStats>();
+  private readonly byHoa = new Map<Ip, Flow>();
+  /** Flows sending now (all of them in continuous mode). */
+  private readonly active = new Set<Flow>();
   private timer: { cancel(): void } | undefined;
   private running = false;
+  private readonly intervalMs: number;
+  private readonly mode: TrafficMode;
+  private readonly probeReceived: number;
+  private readonly probeMaxMs: number;
+  private readonly uplinkEvery: number;
 
   constructor(
     private readonly sim: Simulation,
     private readonly world: World,
-    private readonly intervalMs: number,
+    opts: TrafficOptions = {},
   ) {
+    this.intervalMs = opts.intervalMs ?? 10;
+    this.mode = opts.mode ?? 'continuous';
+    this.probeReceived = opts.probeReceived ?? 3;
+    this.probeMaxMs = opts.probeMaxMs ?? 30_000;
+    this.uplinkEvery = opts.uplinkEvery ?? 10;
     for (const mn of world.mns) {
-      const flow: FlowStats = {
+      const stats: FlowStats = {
         sent: 0,
         received: 0,
         lastProtectedAt: -1,
         firstAfterMark: undefined,
+        receivedAfterMark: 0,
         mark: 0,
       };
-      this.flows.set(mn.hoa, flow);
+      const flow: Flow = { mn, stats, ticks: 0, probeEnds: 0 };
+      this.flows.set(mn.hoa, stats);
+      this.byHoa.set(mn.hoa, flow);
+      if (this.mode === 'continuous') this.active.add(flow);
       mn.node.receive(17).subscribe((p) => {
         if (
           p.dst !== mn.hoa ||
@@ -48,22 +93,44 @@ export class TrafficGenerator {
           return;
         // Only datagrams that came through IPsec count: the tunnel is what is being measured.
         if (!p.sa) return;
-        flow.received++;
+        stats.received++;
         const now = sim.now();
-        flow.lastProtectedAt = now;
-        if (flow.firstAfterMark === undefined && now >= flow.mark) flow.firstAfterMark = now;
+        stats.lastProtectedAt = now;
+        if (now >= stats.mark) {
+          stats.receivedAfterMark++;
+          stats.firstAfterMark ??= now;
+          if (this.mode === 'probe' && stats.receivedAfterMark >= this.probeReceived) this.active.delete(flow);
+        }
       });
     }
+  }
+
+  get sent(): number {
+    let n = 0;
+    for (const f of this.flows.values()) n += f.sent;
+    return n;
+  }
+
+  get received(): number {
+    let n = 0;
+    for (const f of this.flows.values()) n += f.received;
+    return n;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    let n = 0;
     const tick = () => {
       if (!this.running) return;
-      for (const mn of this.world.mns) this.sendOne(mn);
-      if (n++ % 10 === 0) for (const mn of this.world.mns) this.sendUp(mn);
+      const now = this.sim.now();
+      for (const flow of [...this.active]) {
+        if (this.mode === 'probe' && now >= flow.probeEnds) {
+          this.active.delete(flow);
+          continue;
+        }
+        this.sendDown(flow);
+        if (this.uplinkEvery > 0 && flow.ticks++ % this.uplinkEvery === 0) this.sendUp(flow.mn);
+      }
       this.timer = this.sim.clock.setTimeout(tick, this.intervalMs);
     };
     tick();
@@ -76,9 +143,21 @@ export class TrafficGenerator {
 
   /** Starts timing a handover of this MN: the next protected arrival ends its interruption. */
   mark(mn: MnHandle): void {
-    const f = this.flows.get(mn.hoa)!;
+    const flow = this.byHoa.get(mn.hoa)!;
+    const f = flow.stats;
     f.mark = this.sim.now();
     f.firstAfterMark = undefined;
+    f.receivedAfterMark = 0;
+    if (this.mode === 'probe') {
+      flow.probeEnds = f.mark + this.probeMaxMs;
+      flow.ticks = 0;
+      this.active.add(flow);
+    }
+  }
+
+  /** Flows still sending (probe mode: handovers whose payload has not come back yet). */
+  get activeFlows(): number {
+    return this.active.size;
   }
 
   /** Uplink: the MN's own payload from its home address, reverse-tunnelled through the HA. */
@@ -89,12 +168,13 @@ export class TrafficGenerator {
     mn.node.send({ src: mn.hoa, dst: this.world.cnAddress, proto: 17, payload: udp }).catch(() => undefined);
   }
 
-  private sendOne(mn: MnHandle): void {
-    const f = this.flows.get(mn.hoa)!;
+  private sendDown(flow: Flow): void {
+    const f = flow.stats;
+    const hoa = flow.mn.hoa;
     const data = new Uint8Array(64);
     new DataView(data.buffer).setUint32(0, f.sent);
-    const udp = buildUdp(this.world.cnAddress, mn.hoa, TRAFFIC_PORT, TRAFFIC_PORT, data);
-    const bytes = buildIpPacket({ src: this.world.cnAddress, dst: mn.hoa, proto: 17, payload: udp });
+    const udp = buildUdp(this.world.cnAddress, hoa, TRAFFIC_PORT, TRAFFIC_PORT, data);
+    const bytes = buildIpPacket({ src: this.world.cnAddress, dst: hoa, proto: 17, payload: udp });
     f.sent++;
     this.world.cn.transmitRaw(bytes);
   }

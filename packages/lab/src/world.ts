@@ -12,17 +12,18 @@ import {
   IP_LAYER,
   type Ip,
   KERNEL_BACKEND,
-  KEY_MANAGER,
   type KernelBackend,
   type KeyManager,
   MOBILITY_STRATEGY,
   type MobilityStrategy,
   type Plugin,
+  type SecurityAssociation,
+  type SecurityPolicy,
   TRANSPORT,
 } from '@mip6sec/core';
 import { cryptoProvider } from '@mip6sec/crypto';
-import { IKE_DAEMON, ikeDaemon } from '@mip6sec/ike';
-import { parseIpPacket, SIM_KERNEL, simKernel } from '@mip6sec/kernel-sim';
+import { IKE_DAEMON, IkeDaemon, type IkeDaemonConfig, ikeDaemon } from '@mip6sec/ike';
+import { type PfkeyKernel, parseIpPacket, SIM_KERNEL, simKernel, toSecurityAssociation } from '@mip6sec/kernel-sim';
 import {
   HOME_AGENT,
   type HomeAgent,
@@ -41,15 +42,26 @@ export type StrategyFactory = (role: 'mn' | 'ha') => Plugin;
 
 export interface WorldOptions {
   readonly mns: number;
-  /** MN-HA round-trip time in ms (foreign link delays are set from it). */
+  /** MN-HA round-trip time in ms (the foreign links' delays are set from it). */
   readonly rttMs: number;
-  /** Loss probability on foreign (radio) links. */
+  /** Loss probability on the foreign (radio) links, each way. */
   readonly loss: number;
-  /** Number of foreign links the MNs move between. */
+  /** Number of foreign links the MNs move between (at least 2). */
   readonly foreignLinks: number;
   readonly strategy: StrategyFactory;
-  /** Start the MNs away from home (bootstrap in a foreign network). */
-  readonly startAway: boolean;
+  /** Delay jitter on the foreign links, in ms (default 0). */
+  readonly jitterMs?: number;
+  readonly duplicate?: number;
+  readonly reorder?: number;
+}
+
+/**
+ * What the lab reads of a host's kernel state for its checks: straight from the simulated kernel,
+ * not through PF_KEY, so looking does not add to the messages the comparison counts.
+ */
+export interface KernelInspector {
+  policies(): SecurityPolicy[];
+  sas(): SecurityAssociation[];
 }
 
 export interface MnHandle {
@@ -61,8 +73,10 @@ export interface MnHandle {
   readonly identity: string;
   readonly mn: MobileNode;
   readonly kernel: KernelBackend;
-  readonly keyManager: KeyManager;
+  readonly inspect: KernelInspector;
+  readonly ike: IkeDaemon;
   readonly strategy: MobilityStrategy;
+  /** The link the lab last attached the MN to, and the address it got there (the HoA at home). */
   link: string;
   coa: Ip;
 }
@@ -74,8 +88,12 @@ export interface HaHandle {
   readonly address: Ip;
   readonly agent: HomeAgent;
   readonly kernel: KernelBackend;
-  readonly keyManager: KeyManager;
+  readonly inspect: KernelInspector;
+  /** The IKE daemon running now (a restart replaces it). */
+  readonly ike: IkeDaemon;
   readonly strategy: MobilityStrategy;
+  /** Stops the HA's IKE daemon and starts a fresh one: its IKE_SAs are gone, the kernel's SAs stay. */
+  restartIke(): Promise<void>;
 }
 
 export interface World {
@@ -86,21 +104,38 @@ export interface World {
   readonly cnAddress: Ip;
   readonly homeLink: string;
   readonly foreignLinks: readonly string[];
-  /** The CoA an MN gets on a link. */
+  /** The CoA an MN (1-based index) gets on a link; its HoA on the home link. */
   coaFor(mn: number, link: string): Ip;
+  /** The MN an address was handed to by the lab (a HoA or any CoA), if any. */
+  mnOf(addr: Ip): MnHandle | undefined;
+  /** Attaches an MN to a link (a move): new CoA, the HA proxies the HoA while the MN is away. */
+  attach(mn: MnHandle, link: string): void;
   stop(): Promise<void>;
 }
 
 export const HOME_PREFIX = '2001:db8:1::';
 export const HA_ADDRESS = '2001:db8:1::1';
 export const CN_ADDRESS = '2001:db8:ff::10';
+export const HA_IDENTITY = 'ha.mip6sec.example';
 const PSK = 'mip6sec-lab-shared-secret';
+/**
+ * One suite on both ends: X25519 keeps bootstrapping thousands of MNs cheap (a MODP-2048
+ * exchange costs milliseconds of CPU each), AES-GCM is what both ESP and Wireshark decrypt.
+ */
+export const LAB_IKE_PROPOSALS = ['aes128gcm16-prfsha256-x25519'];
+export const LAB_ESP_PROPOSALS = ['aes128gcm16'];
+
+export const mnIdentity = (index: number): string => `mn${index}@mip6sec.example`;
 
 function linkPrefix(link: string, foreign: readonly string[]): string {
-  if (link === 'home') return '2001:db8:1::';
+  if (link === 'home') return HOME_PREFIX;
   const i = foreign.indexOf(link);
+  if (i < 0) throw new Error(`no link ${link}`);
   return `2001:db8:${(0x100 + i).toString(16)}::`;
 }
+
+/** Interface identifier of MN `index` on every link (its HoA has the same one). */
+const iid = (index: number) => (0x1000 + index).toString(16);
 
 /** The lab's IP layer and transport for one host: the SimNode itself. */
 function labNetwork(node: SimNode): Plugin {
@@ -130,20 +165,34 @@ function haLookups(): Plugin {
   };
 }
 
+function inspector(kernel: PfkeyKernel): KernelInspector {
+  return {
+    policies: () => kernel.spd.dump(),
+    sas: () => kernel.sad.all().map(toSecurityAssociation),
+  };
+}
+
+/**
+ * The KeyManager a strategy is started with: whichever IKE daemon the host runs now, so a
+ * restarted daemon is the one the strategy talks to (as a re-opened control socket would be).
+ */
+function currentKeyManager(current: () => IkeDaemon): KeyManager {
+  return {
+    ikeSas: () => current().ikeSas(),
+    updateAddresses: (match, to, cause) => current().updateAddresses(match, to, cause),
+    reestablish: (peer, local) => current().reestablish(peer, local),
+    hintFor: (policy) => current().hintFor(policy),
+  };
+}
+
 /** Starts the strategy with its context once the daemons it talks to exist. */
-function strategyStartable(host: Host, role: 'mn' | 'ha', clock: Clock) {
+function strategyStartable(host: Host, role: 'mn' | 'ha', clock: Clock, keyManager: KeyManager) {
   const strategy = host.resolve(MOBILITY_STRATEGY);
   return {
     strategy,
     startable: {
       start: () =>
-        strategy.start({
-          role,
-          bus: host.bus,
-          kernel: host.resolve(KERNEL_BACKEND),
-          clock,
-          keyManager: host.resolve(KEY_MANAGER),
-        }),
+        strategy.start({ role, bus: host.bus, kernel: host.resolve(KERNEL_BACKEND), clock, keyManager }),
       stop: () => strategy.stop(),
     },
   };
@@ -151,14 +200,24 @@ function strategyStartable(host: Host, role: 'mn' | 'ha', clock: Clock) {
 
 export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<World> {
   const net = sim.network;
-  const oneWay = Math.max(1, o.rttMs / 2 - 1);
+  const oneWay = Math.max(1, o.rttMs / 2);
   const foreign = Array.from({ length: Math.max(2, o.foreignLinks) }, (_, i) => `visit-${i + 1}`);
+  // Home and correspondent links are 0.5 ms from the core; a foreign link makes up the rest of the
+  // MN-HA one-way delay, so a packet between an MN abroad and the HA takes rttMs / 2.
   net.addLink({ name: 'home', delayMs: 0.5, air: true });
   net.addLink({ name: 'cn', delayMs: 0.5 });
-  for (const l of foreign)
-    net.addLink({ name: l, delayMs: Math.max(0, oneWay - 0.5), loss: o.loss, air: true });
-  const coaFor = (mn: number, link: string) =>
-    canonicalIp(`${linkPrefix(link, foreign)}${(0x1000 + mn).toString(16)}`);
+  for (const l of foreign) {
+    net.addLink({
+      name: l,
+      delayMs: Math.max(0, oneWay - 0.5),
+      loss: o.loss,
+      air: true,
+      ...(o.jitterMs ? { jitterMs: o.jitterMs } : {}),
+      ...(o.duplicate ? { duplicate: o.duplicate } : {}),
+      ...(o.reorder ? { reorder: o.reorder } : {}),
+    });
+  }
+  const coaFor = (mn: number, link: string) => canonicalIp(`${linkPrefix(link, foreign)}${iid(mn)}`);
 
   // ---- correspondent: a plain host with an empty SPD ----
   const cn = new SimNode('cn', net);
@@ -173,10 +232,22 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
 
   // ---- home agent ----
   const haNode = new SimNode('ha', net);
-  const identities = Array.from({ length: o.mns }, (_, i) => `mn${i + 1}@mip6sec.example`);
-  const hoas = Array.from({ length: o.mns }, (_, i) =>
-    canonicalIp(`${HOME_PREFIX}${(0x1000 + i + 1).toString(16)}`),
-  );
+  const identities = Array.from({ length: o.mns }, (_, i) => mnIdentity(i + 1));
+  const hoas = Array.from({ length: o.mns }, (_, i) => coaFor(i + 1, 'home'));
+  const haIkeConfig: IkeDaemonConfig = {
+    listen: [HA_ADDRESS],
+    peers: [
+      {
+        name: 'mobile-nodes',
+        local: HA_ADDRESS,
+        localId: HA_IDENTITY,
+        auth: { psk: PSK },
+        ike: LAB_IKE_PROPOSALS,
+        esp: LAB_ESP_PROPOSALS,
+        mobike: true,
+      },
+    ],
+  };
   const haHost = new Host(rootContainer, {
     name: 'ha',
     role: 'ha',
@@ -186,18 +257,7 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
       simKernel(),
       labNetwork(haNode),
       haLookups(),
-      ikeDaemon({
-        listen: [HA_ADDRESS],
-        peers: [
-          {
-            name: 'mobile-nodes',
-            local: HA_ADDRESS,
-            localId: 'ha.mip6sec.example',
-            auth: { psk: PSK },
-            mobike: true,
-          },
-        ],
-      }),
+      ikeDaemon(haIkeConfig),
       homeAgent({
         address: HA_ADDRESS,
         mobileNodes: identities.map((identity, i) => ({ identity, hoa: hoas[i]! })),
@@ -206,10 +266,18 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     ],
   });
   haNode.addAddress(HA_ADDRESS, 'home');
-  haNode.datapath = haHost.resolve(SIM_KERNEL).datapath;
+  const haPfkey = haHost.resolve(SIM_KERNEL);
+  haNode.datapath = haPfkey.datapath;
   const agent = haHost.resolve(HOME_AGENT);
-  const haStrategy = strategyStartable(haHost, 'ha', sim.clock);
-  haHost.addStartable(haHost.resolve(IKE_DAEMON));
+  let haIke = haHost.resolve(IKE_DAEMON);
+  const haStrategy = strategyStartable(
+    haHost,
+    'ha',
+    sim.clock,
+    currentKeyManager(() => haIke),
+  );
+  // The IKE daemon is started through an indirection so a restart can put a new one in its place.
+  haHost.addStartable({ start: () => haIke.start(), stop: () => haIke.stop() });
   haHost.addStartable(haStrategy.startable);
   haHost.addStartable(agent);
   // The HA defends the home addresses of MNs away from home (proxy ND) and relays their traffic.
@@ -230,14 +298,25 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     address: HA_ADDRESS,
     agent,
     kernel: haHost.resolve(KERNEL_BACKEND),
-    keyManager: haHost.resolve(KEY_MANAGER),
+    inspect: inspector(haPfkey),
+    get ike() {
+      return haIke;
+    },
     strategy: haStrategy.strategy,
+    async restartIke() {
+      await haIke.stop();
+      // A new daemon from the same container: same configuration, bus, kernel and resolver, no state.
+      haIke = haHost.container.resolve(IkeDaemon);
+      await sim.settle(haIke.start());
+    },
   };
 
   // ---- mobile nodes ----
   const mns: MnHandle[] = [];
+  const byAddress = new Map<Ip, MnHandle>();
   for (let i = 0; i < o.mns; i++) {
-    const name = `mn${i + 1}`;
+    const index = i + 1;
+    const name = `mn${index}`;
     const node = new SimNode(name, net);
     const hoa = hoas[i]!;
     const host = new Host(rootContainer, {
@@ -254,8 +333,10 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
               name: 'home-agent',
               remote: HA_ADDRESS,
               localId: identities[i]!,
-              remoteId: 'ha.mip6sec.example',
+              remoteId: HA_IDENTITY,
               auth: { psk: PSK },
+              ike: LAB_IKE_PROPOSALS,
+              esp: LAB_ESP_PROPOSALS,
               mobike: true,
             },
           ],
@@ -264,14 +345,16 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
         o.strategy('mn'),
       ],
     });
-    node.datapath = host.resolve(SIM_KERNEL).datapath;
-    const strat = strategyStartable(host, 'mn', sim.clock);
+    const pfkey = host.resolve(SIM_KERNEL);
+    node.datapath = pfkey.datapath;
+    const ike = host.resolve(IKE_DAEMON);
+    const strat = strategyStartable(host, 'mn', sim.clock, ike);
     const mn = host.resolve(MOBILE_NODE);
-    host.addStartable(host.resolve(IKE_DAEMON));
+    host.addStartable(ike);
     host.addStartable(strat.startable);
     host.addStartable(mn);
-    mns.push({
-      index: i + 1,
+    const handle: MnHandle = {
+      index,
       name,
       node,
       host,
@@ -279,15 +362,33 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
       identity: identities[i]!,
       mn,
       kernel: host.resolve(KERNEL_BACKEND),
-      keyManager: host.resolve(KEY_MANAGER),
+      inspect: inspector(pfkey),
+      ike,
       strategy: strat.strategy,
       link: 'home',
       coa: hoa,
-    });
+    };
+    mns.push(handle);
+    byAddress.set(hoa, handle);
+    for (const l of foreign) byAddress.set(coaFor(index, l), handle);
   }
 
   await sim.settle(haHost.start());
   for (const m of mns) await sim.settle(m.host.start());
+
+  const attach = (mn: MnHandle, link: string): void => {
+    const home = link === 'home';
+    const coa = coaFor(mn.index, link);
+    mn.node.moveTo(link, coa);
+    if (!home) {
+      // Away, the HA answers for the home address (proxy ND) and the MN still owns it behind the tunnel.
+      net.attach(haNode, 'home', mn.hoa);
+      mn.node.datapath.addLocalAddress?.(mn.hoa);
+    }
+    mn.link = link;
+    mn.coa = coa;
+  };
+
   return {
     sim,
     ha,
@@ -297,6 +398,8 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     homeLink: 'home',
     foreignLinks: foreign,
     coaFor,
+    mnOf: (addr) => byAddress.get(addr),
+    attach,
     async stop() {
       for (const m of mns) await m.host.stop();
       await haHost.stop();

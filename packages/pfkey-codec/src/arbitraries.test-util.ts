@@ -206,11 +206,15 @@ export const EXT_ARBS: ReadonlyMap<number, fc.Arbitrary<PfkeyExtension>> = new M
     K.SADB_X_EXT_REF,
     fc.record({ type: fc.constant(K.SADB_X_EXT_REF), refType: u8, refTypeExt: u16, mpi: u64 }),
   ],
+  [K.SADB_X_EXT_SA_REPLAY, fc.record({ type: fc.constant(K.SADB_X_EXT_SA_REPLAY), replay: u32 })],
 ]);
+
+/** This project's extensions, which only some message types may carry (validate.ts OWN_PLACES). */
+const PLACED = new Set<number>([K.SADB_X_EXT_REF, K.SADB_X_EXT_SA_REPLAY]);
 
 const arbUnknown: fc.Arbitrary<PfkeyExtension> = fc.record({
   type: fc.constant(K.UNKNOWN_EXTENSION),
-  exttype: fc.oneof(fc.integer({ min: 27, max: 31 }), fc.integer({ min: 33, max: 0xffff })),
+  exttype: fc.oneof(fc.integer({ min: 27, max: 31 }), fc.integer({ min: 34, max: 0xffff })),
   data: fc
     .integer({ min: 0, max: 3 })
     .chain((n) => fc.uint8Array({ minLength: 4 + 8 * n, maxLength: 4 + 8 * n })),
@@ -218,13 +222,13 @@ const arbUnknown: fc.Arbitrary<PfkeyExtension> = fc.record({
 
 /**
  * A message of a type with no extension rules in any origin (SADB_X_SPDFLUSH), carrying any set of
- * distinct known extensions (SADB_X_EXT_REF aside, which only three types may carry) and a few unknown ones,
+ * distinct known extensions (this project's aside, which only some types may carry) and a few unknown ones,
  * in any order: every extension codec gets exercised without the message rules getting in the way.
  */
 export const arbExtensionSoup: fc.Arbitrary<PfkeyMessage> = fc
   .tuple(
     fc.shuffledSubarray(
-      [...EXT_ARBS.keys()].filter((t) => t !== K.SADB_X_EXT_REF),
+      [...EXT_ARBS.keys()].filter((t) => !PLACED.has(t)),
       { maxLength: 10 },
     ),
     fc.array(arbUnknown, { maxLength: 2 }),
@@ -347,5 +351,32 @@ export const arbSpdAddWithRef: fc.Arbitrary<PfkeyMessage> = fc
         requests: s.templates,
       },
       s.ref,
+    ],
+  }));
+
+/** The kernel's answer to SADB_GET for an SA with a wide replay window (SADB_X_EXT_SA_REPLAY). */
+export const arbGetReplyWithReplay: fc.Arbitrary<PfkeyMessage> = fc
+  .constantFrom(K.AF_INET, K.AF_INET6)
+  .chain((family) =>
+    fc.record({
+      src: arbSockaddr(family),
+      dst: arbSockaddr(family),
+      sa: EXT_ARBS.get(K.SADB_EXT_SA) as fc.Arbitrary<PfkeyExtension>,
+      replay: EXT_ARBS.get(K.SADB_X_EXT_SA_REPLAY) as fc.Arbitrary<PfkeyExtension>,
+      seq: u32,
+    }),
+  )
+  .map((s) => ({
+    type: K.SADB_GET,
+    errno: 0,
+    satype: K.SADB_SATYPE_ESP,
+    reserved: 0,
+    seq: s.seq,
+    pid: 0,
+    extensions: [
+      s.sa,
+      { type: K.SADB_EXT_ADDRESS_SRC, proto: 0, prefixlen: 0, address: s.src },
+      { type: K.SADB_EXT_ADDRESS_DST, proto: 0, prefixlen: 0, address: s.dst },
+      s.replay,
     ],
   }));

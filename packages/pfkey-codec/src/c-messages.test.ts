@@ -174,6 +174,31 @@ describe('messages built in C with <linux/pfkeyv2.h> structs', () => {
     expect(sec).toMatchObject({ ctxAlg: 1, ctxDoi: 1 });
   });
 
+  it("SPDGET answer with the policy's SADB_X_EXT_REF (kernel origin)", (ctx) => {
+    const { msg } = load('SPDGET_REF_REPLY', ctx.skip, 'kernel');
+    expect(msg).toMatchObject({ type: K.SADB_X_SPDGET, reserved: 1, seq: 2, pid: 999 });
+    expect(ext(msg, K.SADB_X_EXT_POLICY)).toMatchObject({ id: 0x41, priority: 2 });
+    expect(ext(msg, K.SADB_X_EXT_REF)).toEqual({
+      type: K.SADB_X_EXT_REF,
+      refType: 1,
+      refTypeExt: 0,
+      mpi: 0x0102030405060708n,
+    });
+  });
+
+  it("ADD with this project's numbers: ChaCha20-Poly1305 (250), the ESN flag, SADB_X_EXT_SA_REPLAY", (ctx) => {
+    const { msg } = load('ADD_PRIVATE', ctx.skip, 'user');
+    expect(ext(msg, K.SADB_EXT_SA)).toMatchObject({
+      spi: 0x0c0a0002,
+      replay: 255,
+      encrypt: K.SADB_X_EALG_CHACHA20_POLY1305,
+      flags: K.SADB_X_SAFLAGS_ESN,
+    });
+    expect(ext(msg, K.SADB_EXT_KEY_ENCRYPT).bits).toBe(288);
+    expect(ext(msg, K.SADB_X_EXT_SA_REPLAY)).toEqual({ type: K.SADB_X_EXT_SA_REPLAY, replay: 2048 });
+    expect(toJson(msg).extensions?.at(-1)).toEqual({ type: 'X_SA_REPLAY', replay: 2048 });
+  });
+
   it('UPDATE with identities, sensitivity, proxy address and kmprivate', (ctx) => {
     const { msg } = load('UPDATE_EXTRAS', ctx.skip, 'user');
     expect(msg.satype).toBe(K.SADB_SATYPE_AH);

@@ -4,10 +4,11 @@
  * (RFC 2367 §2.3 and §3, plus the Linux/KAME `SADB_X_*` additions). The layout test compiles a C program
  * against the machine's real headers and checks every value here that the header defines.
  *
- * Two things here are not in any Linux header and say so: `SADB_X_EXT_REF` (the MSRD reference extension
- * this project carries, see `x-ref.ts`) and `UNKNOWN_EXTENSION` (the model's tag for an extension type the
- * codec keeps as opaque bytes). `SADB_EXT_MAX` counts `SADB_X_EXT_REF`; Linux's own value is
- * `SADB_EXT_MAX_LINUX`.
+ * What is not in any Linux header says so: this project's private PF_KEY numbers (the MSRD reference
+ * extension `SADB_X_EXT_REF`, and the section "This project's private numbers" at the end: ChaCha20-Poly1305,
+ * the ESN flag and the wide replay-window extension) and `UNKNOWN_EXTENSION` (the model's tag for an
+ * extension type the codec keeps as opaque bytes). `SADB_EXT_MAX` counts this project's extension types;
+ * Linux's own value is `SADB_EXT_MAX_LINUX`.
  */
 
 /** `socket(AF_KEY, SOCK_RAW, PF_KEY_V2)`; also the only valid `sadb_msg_version`. */
@@ -148,8 +149,15 @@ export const SADB_EXT_MAX_LINUX = 26;
  * value 32 is this project's, chosen above Linux's range with room for the kernel to grow. See `x-ref.ts`.
  */
 export const SADB_X_EXT_REF = 32;
-/** Highest extension type this codec knows, i.e. Linux's set plus `SADB_X_EXT_REF`. */
-export const SADB_EXT_MAX = SADB_X_EXT_REF;
+/**
+ * This project's: a replay window wider than `sadb_sa_replay`'s 8 bits (RFC 4303 windows of up to thousands
+ * of packets), in an extension shaped like FreeBSD's `struct sadb_x_sa_replay` (a u32 window in packets after
+ * the 4-byte header). The type number is this project's, next to `SADB_X_EXT_REF`; Linux skips it unread.
+ * See `x-sa-replay.ts`.
+ */
+export const SADB_X_EXT_SA_REPLAY = 33;
+/** Highest extension type this codec knows: Linux's set plus this project's two (REF, SA_REPLAY). */
+export const SADB_EXT_MAX = SADB_X_EXT_SA_REPLAY;
 /**
  * Model tag (not a wire value) for an extension whose type the codec does not know; the wire type is in its
  * `exttype` field. Negative so it can never collide with a u16 type.
@@ -212,3 +220,21 @@ export const IPPROTO_MH = 135;
 export const XFRM_MAX_DEPTH = 6;
 /** Linux limit on `sadb_x_ctx_len` (PAGE_SIZE on x86_64). */
 export const PFKEY_SEC_CTX_MAX = 4096;
+
+// ---------------------------------------------------------------- This project's private numbers
+// Values no Linux header defines, which the simulated kernel and its key managers need to say what Linux's
+// PF_KEY cannot. A real Linux kernel ignores each of them (an algorithm it refuses with ENOSYS, an unknown
+// flag bit, an extension type above its maximum), so they never change what Linux itself would do. The
+// extension types (SADB_X_EXT_REF, SADB_X_EXT_SA_REPLAY) sit with the other extension types above.
+
+/**
+ * ChaCha20-Poly1305 (RFC 7634) in `sadb_sa_encrypt`: Linux has no PF_KEY number for it (its XFRM algorithm
+ * is not `pfkey_supported`). 250 is from the range RFC 2407 §4.4.4 reserves for private use among
+ * cooperating systems, below SADB_X_EALG_SERPENTCBC (252).
+ */
+export const SADB_X_EALG_CHACHA20_POLY1305 = 250;
+/**
+ * `sadb_sa_flags` bit: the SA uses 64-bit extended sequence numbers (RFC 4303 §2.2.1). Borrowed from
+ * FreeBSD's `SADB_X_SAFLAGS_ESN`, same value; Linux's af_key.c reads only its own flag bits and ignores it.
+ */
+export const SADB_X_SAFLAGS_ESN = 0x400;

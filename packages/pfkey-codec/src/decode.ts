@@ -4,7 +4,8 @@
  * `splitMessages` walk a buffer of messages laid end to end. The walk follows af_key.c parse_exthdrs
  * (reference §1.1): every extension needs its 4-byte header, `sadb_ext_len` of at least one word and no
  * more than what is left, a type other than 0; types 1..26 need Linux's minimum length and may appear once;
- * SADB_X_EXT_REF may appear once; other types are kept as opaque records (Linux skips them) or refused.
+ * this project's types (SADB_X_EXT_REF, SADB_X_EXT_SA_REPLAY) may appear once; other types are kept as opaque
+ * records (Linux skips them) or refused.
  * Then each codec checks its extension's body and the message rules run (validate.ts).
  *
  * Every failure is a PfkeyError whose offset counts from the start of the buffer given. Reads never leave
@@ -13,7 +14,7 @@
  */
 
 import { checkBaseHeader, readBaseHeader, SADB_MSG_SIZE } from './base-header.js';
-import { SADB_EXT_MAX_LINUX, SADB_X_EXT_REF } from './constants.js';
+import { SADB_EXT_MAX, SADB_EXT_MAX_LINUX } from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
 import { EXT_CODECS, LINUX_MIN_LEN } from './extensions.js';
 import type { PfkeyMessage } from './model.js';
@@ -43,7 +44,7 @@ function decodeBody(c: Cursor, start: number, len: number, options: DecodeOption
   const dv = c.dv;
   const end = start + len;
   let seen = 0;
-  let seenRef = false;
+  let seenOwn = 0;
   for (let off = start + SADB_MSG_SIZE; off < end; ) {
     const left = end - off;
     if (left < EXT_HEADER) invalid(off, `${left} bytes left, too few for a sadb_ext header`);
@@ -62,9 +63,11 @@ function decodeBody(c: Cursor, start: number, len: number, options: DecodeOption
       if ((seen & bit) !== 0) invalid(off + 2, `duplicate ${extTypeName(type)}`);
       seen |= bit;
       codec = EXT_CODECS[type] as ExtCodec;
-    } else if (type === SADB_X_EXT_REF) {
-      if (seenRef) invalid(off + 2, 'duplicate SADB_X_EXT_REF');
-      seenRef = true;
+    } else if (type <= SADB_EXT_MAX && EXT_CODECS[type] !== undefined) {
+      // This project's types, above Linux's range: one bit each above SADB_EXT_MAX_LINUX.
+      const bit = 1 << (type - SADB_EXT_MAX_LINUX);
+      if ((seenOwn & bit) !== 0) invalid(off + 2, `duplicate ${extTypeName(type)}`);
+      seenOwn |= bit;
       codec = EXT_CODECS[type] as ExtCodec;
     } else {
       if (!keepUnknown) invalid(off + 2, `unknown extension type ${type}`);

@@ -9,7 +9,7 @@
  */
 
 import { checkHeaderValues, SADB_MSG_OFFSETS, SADB_MSG_SIZE, writeBaseHeader } from './base-header.js';
-import { SADB_EXT_MAX_LINUX, SADB_MAX, SADB_X_EXT_REF, UNKNOWN_EXTENSION } from './constants.js';
+import { SADB_EXT_MAX_LINUX, SADB_MAX, UNKNOWN_EXTENSION } from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
 import { EXT_CODECS } from './extensions.js';
 import type { PfkeyExtension, PfkeyMessage, PfkeyMessageInit, UnknownExt } from './model.js';
@@ -61,7 +61,7 @@ export function encode(msg: PfkeyMessageInit, options?: EncodeOptions): Uint8Arr
   const offsets: number[] = new Array(exts.length);
   let size = SADB_MSG_SIZE;
   let seen = 0;
-  let seenRef = false;
+  let seenOwn = 0;
   for (let i = 0; i < exts.length; i++) {
     const e = exts[i] as PfkeyExtension;
     const codec = codecFor(e, size);
@@ -70,9 +70,11 @@ export function encode(msg: PfkeyMessageInit, options?: EncodeOptions): Uint8Arr
         const bit = 1 << e.type;
         if ((seen & bit) !== 0) invalid(size + 2, `duplicate ${extTypeName(e.type)}`);
         seen |= bit;
-      } else if (e.type === SADB_X_EXT_REF) {
-        if (seenRef) invalid(size + 2, 'duplicate SADB_X_EXT_REF');
-        seenRef = true;
+      } else {
+        // This project's types (codecFor has checked there is a codec): one bit each, as in decode.
+        const bit = 1 << (e.type - SADB_EXT_MAX_LINUX);
+        if ((seenOwn & bit) !== 0) invalid(size + 2, `duplicate ${extTypeName(e.type)}`);
+        seenOwn |= bit;
       }
     }
     const n = codec.size(e, size);

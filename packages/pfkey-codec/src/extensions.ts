@@ -23,6 +23,7 @@ import { filterCodec } from './x-filter.js';
 import { kmaddressCodec } from './x-kmaddress.js';
 import { policyCodec } from './x-policy.js';
 import { refCodec } from './x-ref.js';
+import { saReplayCodec } from './x-sa-replay.js';
 import { sa2Codec } from './x-sa2.js';
 
 /** Codec per known wire type (index = sadb_ext_type); holes are unknown types. */
@@ -61,6 +62,7 @@ export const EXT_CODECS: ReadonlyArray<ExtCodec | undefined> = (() => {
   set(K.SADB_X_EXT_KMADDRESS, kmaddressCodec);
   set(K.SADB_X_EXT_FILTER, filterCodec);
   set(K.SADB_X_EXT_REF, refCodec);
+  set(K.SADB_X_EXT_SA_REPLAY, saReplayCodec);
   return t;
 })();
 

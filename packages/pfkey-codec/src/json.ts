@@ -275,6 +275,8 @@ function extJson(e: PfkeyExtension, satype: number): PfkeyExtensionJson {
       };
     case K.SADB_X_EXT_REF:
       return { type, refType: e.refType, refTypeExt: e.refTypeExt, mpi: String(e.mpi) };
+    case K.SADB_X_EXT_SA_REPLAY:
+      return { type, replay: e.replay };
   }
 }
 
@@ -662,6 +664,8 @@ function extFields(f: Fields, type: number, satype: number): PfkeyExtension {
         refTypeExt: f.int('refTypeExt', 0xffff, 0),
         mpi: f.u64('mpi'),
       };
+    case K.SADB_X_EXT_SA_REPLAY:
+      return { type, replay: f.int('replay', 0xffffffff) };
     default:
       if (type <= K.SADB_EXT_MAX_LINUX) return inputError(f.at('type'), `extension type ${type} is reserved`);
       return { type: K.UNKNOWN_EXTENSION, exttype: type, data: f.bytes('data', new Uint8Array(0)) };

@@ -34,8 +34,12 @@ function parse(stdout: string): Parsed {
 
 // Constants of constants.ts the C program cannot print: this project's own, and values from kernel sources.
 const NOT_IN_HEADERS = new Set([
-  'SADB_X_EXT_REF', // MSRD reference extension, this project's (x-ref.ts)
-  'SADB_EXT_MAX', // ours counts SADB_X_EXT_REF; Linux's is SADB_EXT_MAX_LINUX, compared below
+  // This project's private numbers (constants.ts); layout.c prints them only if a header defines them.
+  'SADB_X_EXT_REF', // MSRD reference extension (x-ref.ts)
+  'SADB_X_EXT_SA_REPLAY', // wide replay window (x-sa-replay.ts)
+  'SADB_X_EALG_CHACHA20_POLY1305',
+  'SADB_X_SAFLAGS_ESN',
+  'SADB_EXT_MAX', // ours counts this project's types; Linux's is SADB_EXT_MAX_LINUX, compared below
   'UNKNOWN_EXTENSION', // model tag, not a wire value
   'IPSEC_MODE_IPTFS', // Linux 6.14+ ipsec.h only (reference §1.5); this machine's header may predate it
   'XFRM_MAX_DEPTH', // include/net/xfrm.h, kernel-internal
@@ -89,11 +93,31 @@ describe('layout and constants vs <linux/pfkeyv2.h> and <linux/ipsec.h> (gcc, x8
       expect(p.consts.has(name), `${name} was checked against <errno.h>`).toBe(true);
   });
 
-  it('keeps Linux SADB_EXT_MAX visible while SADB_EXT_MAX counts SADB_X_EXT_REF', () => {
+  it("keeps Linux SADB_EXT_MAX visible while SADB_EXT_MAX counts this project's extension types", () => {
     expect(K.SADB_EXT_MAX_LINUX).toBe(26);
     expect(K.SADB_X_EXT_REF).toBe(32);
-    expect(K.SADB_EXT_MAX).toBe(K.SADB_X_EXT_REF);
+    expect(K.SADB_X_EXT_SA_REPLAY).toBe(33);
+    expect(K.SADB_EXT_MAX).toBe(K.SADB_X_EXT_SA_REPLAY);
     expect(LAYOUT.sadb_x_ref.size % 8).toBe(0);
     expect(LAYOUT.sadb_x_ref.fields.sadb_ref_mpi.offset % 8).toBe(0);
+    expect(LAYOUT.sadb_x_sa_replay.size).toBe(8);
+  });
+
+  it("this project's private numbers sit where Linux's rules let a real kernel ignore them", () => {
+    // RFC 2407 4.4.4 private range, inside af_key.c's SADB_EALG_MAX check and free in the name table.
+    expect(K.SADB_X_EALG_CHACHA20_POLY1305).toBeGreaterThanOrEqual(249);
+    expect(K.SADB_X_EALG_CHACHA20_POLY1305).toBeLessThanOrEqual(K.SADB_EALG_MAX);
+    const ours = K as unknown as Record<string, number>;
+    const ealgs = Object.keys(ours).filter((n) => /^SADB_(X_)?EALG_/.test(n) && !n.endsWith('_MAX'));
+    expect(ealgs.filter((n) => ours[n] === 250)).toEqual(['SADB_X_EALG_CHACHA20_POLY1305']);
+    // The ESN bit is none of the sadb_sa_flags Linux reads.
+    for (const f of [
+      K.SADB_SAFLAGS_PFS,
+      K.SADB_SAFLAGS_NOPMTUDISC,
+      K.SADB_SAFLAGS_DECAP_DSCP,
+      K.SADB_SAFLAGS_NOECN,
+    ])
+      expect(f & K.SADB_X_SAFLAGS_ESN).toBe(0);
+    expect(K.SADB_X_EXT_SA_REPLAY).toBeGreaterThan(K.SADB_EXT_MAX_LINUX);
   });
 });

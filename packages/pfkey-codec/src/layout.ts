@@ -5,7 +5,8 @@
  * tables, and `layout.test.ts` compiles a C program against <linux/pfkeyv2.h> and <linux/ipsec.h> and compares
  * every `sizeof`/`offsetof` with them, so a wrong offset here fails a test instead of corrupting messages.
  *
- * `sadb_x_ref` is this project's (MSRD reference extension, see `x-ref.ts`); the C test defines it itself.
+ * `sadb_x_ref` (MSRD reference, `x-ref.ts`) and `sadb_x_sa_replay` (wide replay window, `x-sa-replay.ts`) are
+ * this project's; the C test defines them itself.
  */
 
 export interface FieldLayout {
@@ -206,6 +207,12 @@ export const LAYOUT = {
     sadb_ref_type: [5, 1],
     sadb_ref_type_ext: [6, 2],
     sadb_ref_mpi: [8, 8],
+  }),
+  // Wide replay window (x-sa-replay.ts), shaped like FreeBSD's struct sadb_x_sa_replay.
+  sadb_x_sa_replay: struct(8, {
+    sadb_x_sa_replay_len: [0, 2],
+    sadb_x_sa_replay_exttype: [2, 2],
+    sadb_x_sa_replay_replay: [4, 4],
   }),
   sockaddr_in: struct(16, {
     sin_family: [0, 2],

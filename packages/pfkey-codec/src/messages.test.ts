@@ -323,12 +323,94 @@ describe('user space -> kernel (af_key.c handlers)', () => {
     );
   });
 
-  it('SADB_X_EXT_REF only in ACQUIRE, SPDADD and SPDUPDATE', () => {
-    const m = clone(sample('GET').msg);
-    m.extensions.push({ type: K.SADB_X_EXT_REF, refType: 0, refTypeExt: 0, mpi: 1n });
+  it('SADB_X_EXT_REF: SPDADD/SPDUPDATE from user space; also ACQUIRE, SPDGET and SPDDUMP from the kernel', () => {
+    const ref = { type: K.SADB_X_EXT_REF, refType: 1, refTypeExt: 0, mpi: 42n } as const;
+    const get = clone(sample('GET').msg);
+    get.extensions.push(ref);
     for (const origin of ['user', 'kernel', 'any'] as const) {
-      expectRefused(m, origin, 'EINVAL', /SADB_X_EXT_REF belongs only in/);
+      expectRefused(get, origin, 'EINVAL', /SADB_X_EXT_REF from (user space|the kernel) belongs only in/);
     }
+    // The kernel reports a policy's reference in every answer that describes the policy.
+    const dump = clone(sample('X_SPDDUMP reply with a refcount in sadb_msg_reserved').msg);
+    dump.extensions.push(ref);
+    expect(judge(dump, 'kernel')).toBeUndefined();
+    expect(judge(dump, 'any')).toBeUndefined();
+    const getReply = sample("X_SPDGET reply with the policy's SADB_X_EXT_REF").msg;
+    expect(judge(getReply, 'kernel')).toBeUndefined();
+    for (const type of [K.SADB_X_SPDADD, K.SADB_X_SPDUPDATE])
+      expect(judge({ ...clone(getReply), type }, 'kernel')).toBeUndefined();
+    // A request for a policy carries no reference.
+    const getRequest = clone(sample('X_SPDGET by id').msg);
+    getRequest.extensions.push(ref);
+    expectRefused(
+      getRequest,
+      'user',
+      'EINVAL',
+      /from user space belongs only in SADB_ACQUIRE, SADB_X_SPDADD/,
+    );
+    expectRefused(getRequest, 'any', 'EINVAL', /from user space belongs only in/);
+    // Deletions are not among the kernel's places.
+    expectRefused(
+      { ...clone(getReply), type: K.SADB_X_SPDDELETE },
+      'kernel',
+      'EINVAL',
+      /from the kernel belongs only in .*SADB_X_SPDDUMP, not SADB_X_SPDDELETE$/,
+    );
+  });
+
+  it("SADB_X_EXT_SA_REPLAY (this project's) only in messages that describe one SA, once", () => {
+    const add = sample(
+      "ADD of a ChaCha20-Poly1305 SA with ESN and a 1024-packet replay window (this project's numbers)",
+    ).msg;
+    expect(judge(add, 'user')).toBeUndefined();
+    expect(judge({ ...clone(add), type: K.SADB_UPDATE }, 'user')).toBeUndefined();
+    const replay = { type: K.SADB_X_EXT_SA_REPLAY, replay: 2048 } as const;
+    const del = clone(sample('DELETE').msg);
+    del.extensions.push(replay);
+    expectRefused(
+      del,
+      'user',
+      'EINVAL',
+      /SADB_X_EXT_SA_REPLAY from user space belongs only in SADB_ADD, SADB_UPDATE/,
+    );
+    expect(judge(del, 'kernel')).toBeUndefined(); // the kernel's DELETE notification describes the SA
+    const flush = clone(sample('X_SPDFLUSH').msg);
+    flush.extensions.push(replay);
+    for (const origin of ['user', 'kernel', 'any'] as const)
+      expectRefused(flush, origin, 'EINVAL', /SADB_X_EXT_SA_REPLAY from/);
+    const twice = clone(add);
+    twice.extensions.push(replay);
+    expect(() => encode(twice)).toThrow(/duplicate SADB_X_EXT_SA_REPLAY/);
+    const bytes = encode(twice, { validate: false });
+    expect(() => decode(bytes)).toThrow(/duplicate SADB_X_EXT_SA_REPLAY/);
+  });
+
+  it("this project's numbers decode as typed values with names", () => {
+    const add = sample(
+      "ADD of a ChaCha20-Poly1305 SA with ESN and a 1024-packet replay window (this project's numbers)",
+    ).msg;
+    const back = decode(encode(add), { origin: 'user' });
+    const sa = back.extensions.find((e) => e.type === K.SADB_EXT_SA) as SaExt;
+    expect(sa.encrypt).toBe(250);
+    expect(sa.flags & K.SADB_X_SAFLAGS_ESN).toBe(0x400);
+    expect(back.extensions.at(-1)).toEqual({ type: 33, replay: 1024 });
+    const json = toJson(back);
+    expect(json.extensions?.[0]).toMatchObject({ type: 'SA', encrypt: 'X_CHACHA20_POLY1305', flags: 0x400 });
+    expect(json.extensions?.at(-1)).toEqual({ type: 'X_SA_REPLAY', replay: 1024 });
+    expect(
+      fromJson({
+        type: 'GET',
+        satype: 'ESP',
+        extensions: [{ type: 'SADB_X_EXT_SA_REPLAY', replay: '0x1000' }],
+      }).extensions,
+    ).toEqual([{ type: K.SADB_X_EXT_SA_REPLAY, replay: 4096 }]);
+    // An extension of a known type can no longer pass as unknown bytes.
+    expect(() =>
+      encode({
+        type: K.SADB_X_SPDFLUSH,
+        extensions: [{ type: K.UNKNOWN_EXTENSION, exttype: 33, data: new Uint8Array(4) }],
+      }),
+    ).toThrow(/reserved or known/);
   });
 });
 

@@ -42,6 +42,7 @@ import type {
   SADB_X_EXT_NAT_T_TYPE,
   SADB_X_EXT_POLICY,
   SADB_X_EXT_REF,
+  SADB_X_EXT_SA_REPLAY,
   SADB_X_EXT_SA2,
   SADB_X_EXT_SEC_CTX,
   UNKNOWN_EXTENSION,
@@ -276,6 +277,13 @@ export interface RefExt {
   mpi: bigint;
 }
 
+/** SADB_X_EXT_SA_REPLAY (this project): an SA's anti-replay window in packets; see x-sa-replay.ts. */
+export interface SaReplayExt {
+  type: typeof SADB_X_EXT_SA_REPLAY;
+  /** `sadb_x_sa_replay_replay`: window size in packets (host order u32). */
+  replay: number;
+}
+
 /** An extension type the codec does not know, kept byte for byte (Linux skips such types). */
 export interface UnknownExt {
   type: typeof UNKNOWN_EXTENSION;
@@ -304,16 +312,18 @@ export type PfkeyExtension =
   | KmaddressExt
   | FilterExt
   | RefExt
+  | SaReplayExt
   | UnknownExt;
 
+/**
+ * Every extension record by each `type` value it can carry: several values share one record (ADDRESS_SRC,
+ * ADDRESS_DST, ADDRESS_PROXY and NAT_T_OA are all AddressExt), so each member of a record's `type` union
+ * becomes its own key.
+ */
+export type ExtensionByType = { [E in PfkeyExtension as E['type']]: E };
+
 /** The extension record for a given `type` value (LIFETIME_HARD gives LifetimeExt, and so on). */
-export type ExtensionOf<T extends PfkeyExtension['type']> = PfkeyExtension extends infer E
-  ? E extends { type: infer U }
-    ? T extends U
-      ? E
-      : never
-    : never
-  : never;
+export type ExtensionOf<T extends PfkeyExtension['type']> = ExtensionByType[T];
 
 /** A PF_KEY v2 message: `struct sadb_msg` (RFC 2367 §2.3.1) then extensions in wire order. */
 export interface PfkeyMessage {

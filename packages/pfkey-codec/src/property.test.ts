@@ -5,7 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbExtensionSoup, arbMigrate, arbSpdAddWithRef } from './arbitraries.test-util.js';
+import {
+  arbExtensionSoup,
+  arbGetReplyWithReplay,
+  arbMigrate,
+  arbSpdAddWithRef,
+} from './arbitraries.test-util.js';
 import { decode, decodeAll } from './decode.js';
 import { encode } from './encode.js';
 import { toHex } from './ip-address.js';
@@ -16,7 +21,7 @@ import { SAMPLES } from './samples.test-util.js';
 
 const RUNS = { numRuns: 400 };
 
-const anyMessage = fc.oneof(arbExtensionSoup, arbMigrate, arbSpdAddWithRef);
+const anyMessage = fc.oneof(arbExtensionSoup, arbMigrate, arbSpdAddWithRef, arbGetReplyWithReplay);
 
 /** Decodes; returns the message, or checks the error is a PfkeyError pointing into the input. */
 function decodeOrPfkeyError(bytes: Uint8Array): PfkeyMessage | undefined {

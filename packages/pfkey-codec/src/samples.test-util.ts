@@ -136,6 +136,42 @@ export const SAMPLES: Sample[] = [
     })(),
   },
   {
+    name: "ADD of a ChaCha20-Poly1305 SA with ESN and a 1024-packet replay window (this project's numbers)",
+    origin: 'user',
+    msg: (() => {
+      const m = buildAdd({
+        satype: K.SADB_SATYPE_ESP,
+        spi: 0x0c0a0001,
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        encrypt: { alg: K.SADB_X_EALG_CHACHA20_POLY1305, key: seqBytes(36, 0x30) },
+        replay: 255,
+        flags: K.SADB_X_SAFLAGS_ESN,
+      });
+      m.extensions.push({ type: K.SADB_X_EXT_SA_REPLAY, replay: 1024 });
+      return m;
+    })(),
+  },
+  {
+    name: 'GET reply with a wide replay window',
+    origin: 'kernel',
+    msg: msg(K.SADB_GET, K.SADB_SATYPE_ESP, [
+      {
+        type: K.SADB_EXT_SA,
+        spi: 0x0c0a0001,
+        replay: 255,
+        state: K.SADB_SASTATE_MATURE,
+        auth: K.SADB_AALG_NONE,
+        encrypt: K.SADB_X_EALG_CHACHA20_POLY1305,
+        flags: K.SADB_X_SAFLAGS_ESN,
+      },
+      addr(5, '2001:db8::1'),
+      addr(6, '2001:db8::2'),
+      { type: K.SADB_EXT_KEY_ENCRYPT, bits: 288, key: seqBytes(36, 0x30) },
+      { type: K.SADB_X_EXT_SA_REPLAY, replay: 4096 },
+    ]),
+  },
+  {
     name: 'DELETE',
     origin: 'user',
     msg: msg(K.SADB_DELETE, K.SADB_SATYPE_ESP, [
@@ -311,6 +347,23 @@ export const SAMPLES: Sample[] = [
         ]),
       ],
       { reserved: 2 },
+    ),
+  },
+  {
+    name: "X_SPDGET reply with the policy's SADB_X_EXT_REF",
+    origin: 'kernel',
+    msg: msg(
+      K.SADB_X_SPDGET,
+      0,
+      [
+        addr(5, '2001:db8:aaaa::100', 128, K.IPPROTO_MH),
+        addr(6, '2001:db8:aaaa::1', 128, K.IPPROTO_MH),
+        policy(K.IPSEC_DIR_OUTBOUND, 9, [
+          { proto: K.IPPROTO_ESP, mode: K.IPSEC_MODE_TRANSPORT, level: K.IPSEC_LEVEL_UNIQUE, reqid: 11 },
+        ]),
+        { type: K.SADB_X_EXT_REF, refType: 1, refTypeExt: 0, mpi: 42n },
+      ],
+      { reserved: 1 },
     ),
   },
   { name: 'X_SPDFLUSH', origin: 'user', msg: msg(K.SADB_X_SPDFLUSH, 0, []) },

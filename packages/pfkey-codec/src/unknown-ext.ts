@@ -5,8 +5,9 @@
  * a message re-encodes exactly; the model tags them `UNKNOWN_EXTENSION` and keeps the wire type in `exttype`.
  */
 
-import { SADB_EXT_MAX_LINUX, SADB_X_EXT_REF, UNKNOWN_EXTENSION } from './constants.js';
+import { SADB_EXT_MAX_LINUX, UNKNOWN_EXTENSION } from './constants.js';
 import type { ExtCodec } from './ext-codec.js';
+import { EXT_CODECS } from './extensions.js';
 import { LAYOUT } from './layout.js';
 import type { UnknownExt } from './model.js';
 import { invalid } from './pfkey-error.js';
@@ -20,10 +21,10 @@ export const unknownCodec: ExtCodec<UnknownExt> = {
   },
   size(e, off) {
     checkU16(e.exttype, off + 2, 'sadb_ext_type');
-    if (e.exttype <= SADB_EXT_MAX_LINUX || e.exttype === SADB_X_EXT_REF) {
+    if (e.exttype <= SADB_EXT_MAX_LINUX || EXT_CODECS[e.exttype] !== undefined) {
       invalid(
         off + 2,
-        `sadb_ext_type ${e.exttype} is reserved or known; an unknown extension needs a type above 26 other than 32`,
+        `sadb_ext_type ${e.exttype} is reserved or known; an unknown extension needs a type above 26 that this codec does not model (not 32 or 33)`,
       );
     }
     checkBytes(e.data, off + HEADER, 'unknown extension data');

@@ -14,7 +14,10 @@
  *   optional extensions are not insisted on.
  * - `any` (default): accepted if either set of rules accepts it.
  *
- * In every origin SADB_X_EXT_REF may only appear in SADB_ACQUIRE, SADB_X_SPDADD and SADB_X_SPDUPDATE.
+ * This project's extensions go only where they mean something (`OWN_PLACES`): SADB_X_EXT_REF binds a policy
+ * (SPDADD/SPDUPDATE from user space; the kernel also reports it in its SPDADD/SPDUPDATE notifications, SPDGET
+ * and SPDDUMP answers and the extended ACQUIRE), SADB_X_EXT_SA_REPLAY describes one SA (ADD/UPDATE from user
+ * space; every SA message from the kernel).
  */
 
 import * as K from './constants.js';
@@ -607,17 +610,54 @@ function kernelRules(ctx: Ctx): Failure | undefined {
   }
 }
 
-function refPlacement(ctx: Ctx): Failure | undefined {
-  const i = find(ctx, K.SADB_X_EXT_REF);
-  if (i < 0) return undefined;
-  const t = ctx.m.type;
-  return t === K.SADB_ACQUIRE || t === K.SADB_X_SPDADD || t === K.SADB_X_SPDUPDATE
-    ? undefined
-    : err(
-        'EINVAL',
-        at(ctx, i),
-        `SADB_X_EXT_REF belongs only in SADB_ACQUIRE, SADB_X_SPDADD or SADB_X_SPDUPDATE, not ${name(ctx)}`,
-      );
+/** Where this project's extension types may appear, per origin (`user` also covers SADB_ACQUIRE, whose
+ * user-space form must be header-only: its rule then answers EOPNOTSUPP as Linux does). */
+const OWN_PLACES: ReadonlyMap<
+  number,
+  { readonly user: readonly number[]; readonly kernel: readonly number[] }
+> = new Map([
+  [
+    K.SADB_X_EXT_REF,
+    {
+      user: [K.SADB_ACQUIRE, K.SADB_X_SPDADD, K.SADB_X_SPDUPDATE],
+      kernel: [K.SADB_ACQUIRE, K.SADB_X_SPDADD, K.SADB_X_SPDUPDATE, K.SADB_X_SPDGET, K.SADB_X_SPDDUMP],
+    },
+  ],
+  [
+    K.SADB_X_EXT_SA_REPLAY,
+    {
+      user: [K.SADB_ADD, K.SADB_UPDATE],
+      kernel: [
+        K.SADB_GETSPI,
+        K.SADB_ADD,
+        K.SADB_UPDATE,
+        K.SADB_DELETE,
+        K.SADB_GET,
+        K.SADB_DUMP,
+        K.SADB_EXPIRE,
+      ],
+    },
+  ],
+]);
+
+function placement(ctx: Ctx, origin: 'user' | 'kernel'): Failure | undefined {
+  const exts = ctx.m.extensions;
+  for (let i = 0; i < exts.length; i++) {
+    const t = (exts[i] as PfkeyExtension).type;
+    if (t <= K.SADB_EXT_MAX_LINUX) continue;
+    const places = OWN_PLACES.get(t);
+    if (!places) continue;
+    const allowed = places[origin];
+    if (allowed.includes(ctx.m.type)) continue;
+    const from = origin === 'user' ? 'from user space' : 'from the kernel';
+    const list = allowed.map(msgTypeName).join(', ');
+    return err('EINVAL', at(ctx, i), `${extTypeName(t)} ${from} belongs only in ${list}, not ${name(ctx)}`);
+  }
+  return undefined;
+}
+
+function rulesOf(ctx: Ctx, origin: 'user' | 'kernel'): Failure | undefined {
+  return placement(ctx, origin) ?? (origin === 'user' ? userRules(ctx) : kernelRules(ctx));
 }
 
 /**
@@ -631,16 +671,13 @@ export function checkMessageRules(
   origin: Origin,
 ): void {
   const ctx: Ctx = { m, offsets, base };
-  let f = refPlacement(ctx);
-  if (!f) {
-    if (origin === 'user') f = userRules(ctx);
-    else if (origin === 'kernel') f = kernelRules(ctx);
-    else {
-      const u = userRules(ctx);
-      const k = u && kernelRules(ctx);
-      // A type with no user-space handler is judged by what the kernel would have sent.
-      f = u && k && (u.code === 'EOPNOTSUPP' ? k : u);
-    }
+  let f: Failure | undefined;
+  if (origin !== 'any') f = rulesOf(ctx, origin);
+  else {
+    const u = rulesOf(ctx, 'user');
+    const k = u && rulesOf(ctx, 'kernel');
+    // A type with no user-space handler is judged by what the kernel would have sent.
+    f = u && k && (u.code === 'EOPNOTSUPP' ? k : u);
   }
   if (f) throw new PfkeyError(f.code, f.offset, f.reason);
 }

@@ -26,6 +26,13 @@ struct sadb_x_ref {
 	__u64 sadb_ref_mpi;
 } __attribute__((packed));
 
+/* So is the wide replay-window extension, shaped like FreeBSD's struct sadb_x_sa_replay. */
+struct sadb_x_sa_replay {
+	__u16 sadb_x_sa_replay_len;
+	__u16 sadb_x_sa_replay_exttype;
+	__u32 sadb_x_sa_replay_replay;
+} __attribute__((packed));
+
 #define S(s) printf("S\t%s\t%zu\n", #s, sizeof(struct s));
 #define F(s, f) printf("F\t%s\t%s\t%zu\t%zu\n", #s, #f, offsetof(struct s, f), sizeof(((struct s *)0)->f));
 #define C(x) printf("C\t%s\t%lld\n", #x, (long long)(x));
@@ -90,10 +97,26 @@ int main(void)
 	F(sadb_x_filter, sadb_x_filter_splen) F(sadb_x_filter, sadb_x_filter_dplen)
 	S(sadb_x_ref) F(sadb_x_ref, sadb_x_ref_len) F(sadb_x_ref, sadb_x_ref_exttype) F(sadb_x_ref, sadb_ref_ver)
 	F(sadb_x_ref, sadb_ref_type) F(sadb_x_ref, sadb_ref_type_ext) F(sadb_x_ref, sadb_ref_mpi)
+	S(sadb_x_sa_replay) F(sadb_x_sa_replay, sadb_x_sa_replay_len) F(sadb_x_sa_replay, sadb_x_sa_replay_exttype)
+	F(sadb_x_sa_replay, sadb_x_sa_replay_replay)
 	S(sockaddr_in) F(sockaddr_in, sin_family) F(sockaddr_in, sin_port) F(sockaddr_in, sin_addr)
 	F(sockaddr_in, sin_zero)
 	S(sockaddr_in6) F(sockaddr_in6, sin6_family) F(sockaddr_in6, sin6_port) F(sockaddr_in6, sin6_flowinfo)
 	F(sockaddr_in6, sin6_addr) F(sockaddr_in6, sin6_scope_id)
+
+	/* This project's private numbers are in no Linux header today; one that ever defines them must agree. */
+#ifdef SADB_X_EALG_CHACHA20_POLY1305
+	C(SADB_X_EALG_CHACHA20_POLY1305)
+#endif
+#ifdef SADB_X_SAFLAGS_ESN
+	C(SADB_X_SAFLAGS_ESN)
+#endif
+#ifdef SADB_X_EXT_SA_REPLAY
+	C(SADB_X_EXT_SA_REPLAY)
+#endif
+#ifdef SADB_X_EXT_REF
+	C(SADB_X_EXT_REF)
+#endif
 
 	C(PF_KEY_V2) C(PFKEYV2_REVISION) C(AF_INET) C(AF_INET6) C(AF_KEY)
 	C(SADB_RESERVED) C(SADB_GETSPI) C(SADB_UPDATE) C(SADB_ADD) C(SADB_DELETE) C(SADB_GET) C(SADB_ACQUIRE)

@@ -24,6 +24,16 @@ struct sadb_x_ref {
 	__u64 sadb_ref_mpi;
 } __attribute__((packed));
 
+/* This project's private numbers (src/constants.ts): ChaCha20-Poly1305, the ESN flag, the wide replay window. */
+#define SADB_X_EALG_CHACHA20_POLY1305 250
+#define SADB_X_SAFLAGS_ESN 0x400
+#define SADB_X_EXT_SA_REPLAY 33
+struct sadb_x_sa_replay {
+	__u16 sadb_x_sa_replay_len;
+	__u16 sadb_x_sa_replay_exttype;
+	__u32 sadb_x_sa_replay_replay;
+} __attribute__((packed));
+
 static uint8_t buf[8192];
 static size_t pos;
 static struct sadb_msg *hdr;
@@ -439,5 +449,32 @@ int main(void)
 		request(p, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_UNIQUE, 0x7e57, "2001:db8:cccc::1", "2001:db8:aaaa::1");
 	}
 	finish("SPDDUMP_REPLY");
+
+	/* The kernel's SPDGET answer for a policy bound to an MPI carries the reference too. */
+	begin(SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 2, 999);
+	hdr->sadb_msg_reserved = 1;
+	address(SADB_EXT_ADDRESS_SRC, 135, 128, "2001:db8:aaaa::100", 0);
+	address(SADB_EXT_ADDRESS_DST, 135, 128, "2001:db8:aaaa::1", 0);
+	{
+		struct sadb_x_policy *p = policy(IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 0x41, 2);
+		request(p, IPPROTO_ESP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_UNIQUE, 11, NULL, NULL);
+	}
+	ref(1, 0, 0x0102030405060708ULL);
+	finish("SPDGET_REF_REPLY");
+
+	/* ADD of a ChaCha20-Poly1305 SA with ESN and a 2048-packet window: this project's private numbers. */
+	begin(SADB_ADD, SADB_SATYPE_ESP, 44, 1234);
+	sa(0x0c0a0002, 255, SADB_SASTATE_MATURE, SADB_AALG_NONE, SADB_X_EALG_CHACHA20_POLY1305, SADB_X_SAFLAGS_ESN);
+	address(SADB_EXT_ADDRESS_SRC, 0, 128, "2001:db8::1", 0);
+	address(SADB_EXT_ADDRESS_DST, 0, 128, "2001:db8::2", 0);
+	key(SADB_EXT_KEY_ENCRYPT, 288, 0x30);
+	sa2(IPSEC_MODE_TUNNEL, 0, 5);
+	{
+		struct sadb_x_sa_replay *r = put(sizeof(*r));
+		r->sadb_x_sa_replay_len = sizeof(*r) / 8;
+		r->sadb_x_sa_replay_exttype = SADB_X_EXT_SA_REPLAY;
+		r->sadb_x_sa_replay_replay = 2048;
+	}
+	finish("ADD_PRIVATE");
 	return 0;
 }

@@ -159,7 +159,9 @@ export class RenegotiateStrategy implements MobilityStrategy {
     return this.queue
       .run(async () => {
         const kernel = this.ctx?.kernel;
-        if (!kernel) return;
+        // At home nothing is tunnelled: the MIPv6 daemon removes its tunnel entries, and an
+        // SPDUPDATE racing that removal would put them back (SPDUPDATE adds what is missing).
+        if (!kernel || coa === hoa) return;
         for (const p of policiesOfBinding(await kernel.dumpPolicies(), { hoa, ha })) {
           if (!p.templates.some((t) => mnEndpoint(t, ha) !== undefined && mnEndpoint(t, ha) !== coa))
             continue;

@@ -10,7 +10,7 @@ export function mhCommand(program: Command): void {
     .description('Mobile IPv6 Mobility Header (RFC 6275), alone or inside an IPv6 packet')
     .addHelpText(
       'after',
-      '\nExample:\n  $ mip6sec mh decode 3b02010000000000        # a Binding Refresh Request\n',
+      '\nExample:\n  $ mip6sec mh decode 3b00000000000000        # a Binding Refresh Request\n',
     );
   mh.command('decode')
     .argument(
@@ -21,7 +21,7 @@ export function mhCommand(program: Command): void {
     .description('decode an MH message (or a whole IPv6 packet with its extension headers) to JSON')
     .addHelpText(
       'after',
-      '\nExample:\n  $ mip6sec mh decode 3b02010000000000        # a Binding Refresh Request\n',
+      '\nExample:\n  $ mip6sec mh decode 3b00000000000000        # a Binding Refresh Request\n',
     )
     .action((hex: string | undefined, opts: { compact?: boolean }) =>
       run(async () => {

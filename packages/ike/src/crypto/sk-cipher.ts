@@ -1,8 +1,8 @@
 /**
- * Sealing and opening the Encrypted payload SK (RFC 7296 section 3.14) for one direction of an
- * IKE SA: AES-CBC with an HMAC/XCBC ICV over the whole message, or an AEAD (AES-GCM, RFC 5282;
+ * Sealing and opening the Encrypted payload SK (RFC 7296 section 3.14), and its fragments SKF
+ * (RFC 7383 section 2.5, each sealed on its own), for one direction of an IKE SA: AES-CBC with an HMAC/XCBC ICV over the whole message, or an AEAD (AES-GCM, RFC 5282;
  * ChaCha20-Poly1305, RFC 7634) with nonce = salt | IV and AAD = the message up to and including
- * the SK generic header.
+ * the SK generic header (SKF: up to and including its fragment numbers).
  */
 import type { CryptoProvider } from '@mip6sec/core';
 import { ENC_TRANSFORMS, INTEG_TRANSFORMS, integ, integVerify, splitEncKey } from '@mip6sec/crypto';
@@ -54,6 +54,52 @@ export class SkCipher {
     opts: { iv?: Uint8Array; padding?: Uint8Array } = {},
   ): Uint8Array {
     const { first, bytes: body } = encodePayloads(inner);
+    return this.protect(m, PAYLOAD.SK, first, new Uint8Array(0), body, opts);
+  }
+
+  /**
+   * The largest inner chunk one SKF fragment can carry in a message of at most `maxLength` bytes
+   * (RFC 7383 section 2.5.3: IKE header, SKF header with its numbers, IV, padded content, ICV).
+   */
+  fragmentCapacity(maxLength: number): number {
+    const overhead = IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH + 4 + this.ivLength + this.icvLength;
+    const room = maxLength - overhead;
+    if (this.aead) return room - 1;
+    return Math.floor(room / 16) * 16 - 1;
+  }
+
+  /**
+   * RFC 7383 section 2.5: the inner payloads split into `total` SKF messages of at most
+   * `maxLength` bytes, each one encrypted and authenticated on its own; the first names the first
+   * inner payload, the others carry Next Payload 0.
+   */
+  sealFragments(m: Omit<IkeMessage, 'payloads'>, inner: readonly Payload[], maxLength: number): Uint8Array[] {
+    const { first, bytes: body } = encodePayloads(inner);
+    const chunk = this.fragmentCapacity(maxLength);
+    if (chunk < 1) throw new IkeError('EINVAL', `fragment size ${maxLength} leaves no room for content`);
+    const total = Math.max(1, Math.ceil(body.length / chunk));
+    if (total > 0xffff)
+      throw new IkeError('EINVAL', `message of ${body.length} bytes needs too many fragments`);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < total; i++) {
+      const numbers = new Uint8Array(4);
+      dataView(numbers).setUint16(0, i + 1);
+      dataView(numbers).setUint16(2, total);
+      const part = body.subarray(i * chunk, Math.min(body.length, (i + 1) * chunk));
+      out.push(this.protect(m, PAYLOAD.SKF, i === 0 ? first : PAYLOAD.NONE, numbers, part, {}));
+    }
+    return out;
+  }
+
+  /** Header, the SK or SKF payload header (`extra`: SKF's fragment numbers), IV, sealed content, ICV. */
+  private protect(
+    m: Omit<IkeMessage, 'payloads'>,
+    type: number,
+    first: number,
+    extra: Uint8Array,
+    body: Uint8Array,
+    opts: { iv?: Uint8Array; padding?: Uint8Array },
+  ): Uint8Array {
     const iv = opts.iv ?? this.nextIv();
     let plain: Uint8Array;
     if (this.aead) {
@@ -65,13 +111,18 @@ export class SkCipher {
       plain = concat(body, pad, Uint8Array.of(pad.length));
     }
     const sealedLength = this.aead ? plain.length + this.icvLength : plain.length;
-    const skLength =
-      GENERIC_PAYLOAD_HEADER_LENGTH + iv.length + sealedLength + (this.aead ? 0 : this.icvLength);
-    const total = IKE_HEADER_LENGTH + skLength;
-    const head = new Uint8Array(IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH);
-    head.set(encodeHeader(headerOf(m, PAYLOAD.SK, total)), 0);
+    const payloadLength =
+      GENERIC_PAYLOAD_HEADER_LENGTH +
+      extra.length +
+      iv.length +
+      sealedLength +
+      (this.aead ? 0 : this.icvLength);
+    const total = IKE_HEADER_LENGTH + payloadLength;
+    const head = new Uint8Array(IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH + extra.length);
+    head.set(encodeHeader(headerOf(m, type, total)), 0);
     head[IKE_HEADER_LENGTH] = first;
-    dataView(head).setUint16(IKE_HEADER_LENGTH + 2, skLength);
+    dataView(head).setUint16(IKE_HEADER_LENGTH + 2, payloadLength);
+    head.set(extra, IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH);
     if (this.aead) {
       const { key, salt } = splitEncKey(this.suite.encr, this.keys.enc);
       const nonce = concat(salt, iv);
@@ -94,15 +145,39 @@ export class SkCipher {
   open(bytes: Uint8Array, m: IkeMessage): Payload[] {
     const sk = m.payloads[m.payloads.length - 1];
     if (sk?.kind !== 'SK') throw new IkeError('INVALID_SYNTAX', 'message has no Encrypted payload');
-    const skStart = bytes.length - GENERIC_PAYLOAD_HEADER_LENGTH - sk.data.length;
-    const data = sk.data;
+    const ivStart = bytes.length - sk.data.length;
+    const plain = this.unprotect(bytes, ivStart);
+    return decodePayloads(plain, 0, plain.length, sk.firstPayload, {
+      encrypted: true,
+      base: ivStart + this.ivLength,
+    });
+  }
+
+  /**
+   * Verifies and decrypts one SKF fragment (RFC 7383 section 2.6): its number, the total, the
+   * first inner payload type (fragment 1 only) and its share of the inner payload bytes.
+   */
+  openFragment(
+    bytes: Uint8Array,
+    m: IkeMessage,
+  ): { fragment: number; total: number; firstPayload: number; content: Uint8Array } {
+    const skf = m.payloads[m.payloads.length - 1];
+    if (skf?.kind !== 'SKF')
+      throw new IkeError('INVALID_SYNTAX', 'message has no Encrypted Fragment payload');
+    const content = this.unprotect(bytes, bytes.length - skf.data.length);
+    return { fragment: skf.fragment, total: skf.total, firstPayload: skf.firstPayload, content };
+  }
+
+  /** Checks and decrypts what follows `ivStart` (IV, ciphertext, ICV); returns the content without padding. */
+  private unprotect(bytes: Uint8Array, ivStart: number): Uint8Array {
+    const data = bytes.subarray(ivStart);
     const bad = (why: string) => new IkeError('EBADMSG', `Encrypted payload dropped: ${why}`);
     let plain: Uint8Array;
     if (this.aead) {
       if (data.length < this.ivLength + this.icvLength + 1) throw bad('too short');
       const { key, salt } = splitEncKey(this.suite.encr, this.keys.enc);
       const iv = data.subarray(0, this.ivLength);
-      const aad = bytes.subarray(0, skStart + GENERIC_PAYLOAD_HEADER_LENGTH);
+      const aad = bytes.subarray(0, ivStart);
       const nonce = concat(salt, iv);
       try {
         plain =
@@ -127,10 +202,11 @@ export class SkCipher {
     }
     const padLength = plain[plain.length - 1]!;
     const end = plain.length - 1 - padLength;
-    const base = skStart + GENERIC_PAYLOAD_HEADER_LENGTH + this.ivLength;
     if (end < 0)
-      throw new IkeError('INVALID_SYNTAX', `Pad Length ${padLength} exceeds the plaintext`, { offset: base });
-    return decodePayloads(plain, 0, end, sk.firstPayload, { encrypted: true, base });
+      throw new IkeError('INVALID_SYNTAX', `Pad Length ${padLength} exceeds the plaintext`, {
+        offset: ivStart + this.ivLength,
+      });
+    return plain.subarray(0, end);
   }
 
   private nextIv(): Uint8Array {

@@ -59,6 +59,7 @@ export type ChildOutcome = { child: ChildSa } | { error: IkeError };
 /** CREATE_CHILD_SA for a new CHILD_SA, or for the rekey of `rekeyOf`. */
 export class CreateChildTask implements ExchangeTask {
   readonly exchange = EXCHANGE.CREATE_CHILD_SA;
+  readonly concurrent = true;
   private readonly engine: IkeEngine;
   private readonly spec: ChildSpec;
   private readonly rekeyOf: ChildSa | undefined;
@@ -231,6 +232,10 @@ function successor(e: IkeEngine, old: IkeSa, initiator: boolean, spiI: bigint, s
   sa.peerHome = old.peerHome;
   sa.ref = old.ref;
   sa.rekeyOf = old;
+  // What was negotiated for the IKE SA carries over to its rekeyed successor.
+  sa.fragmentation = old.fragmentation;
+  sa.peerWindow = old.peerWindow;
+  sa.peerSignatureHashes = old.peerSignatureHashes;
   return sa;
 }
 
@@ -387,7 +392,7 @@ async function answerIkeRekey(
   ni: Uint8Array,
 ): Promise<Reply> {
   // A CHILD_SA exchange of ours in flight makes this a collision of another kind: ask to retry.
-  if (sa.pending && sa.pending.task instanceof CreateChildTask)
+  if (sa.inflight.some((p) => p.task instanceof CreateChildTask))
     return { payloads: [notify('TEMPORARY_FAILURE')], ok: false };
   const saPayload = first(payloads, 'SA')!;
   const ke = first(payloads, 'KE');

@@ -7,9 +7,10 @@
 import { type Datagram, type Endpoint, ipFromBytes, ipToBytes } from '@mip6sec/core';
 import type { AuthContext } from '../auth/authenticator.js';
 import { signedOctets } from '../auth/signed-octets.js';
-import { concat, u32ToBytes } from '../bytes.js';
+import { concat, equalBytes, u32ToBytes } from '../bytes.js';
 import type { ChildSa, ChildSpec } from '../child-sa.js';
-import { CFG_ATTR, CFG_TYPE, EXCHANGE, notifyName, PROTOCOL } from '../constants.js';
+import type { ResolvedPeer } from '../config.js';
+import { CERT_ENCODING, CFG_ATTR, CFG_TYPE, EXCHANGE, notifyName, PROTOCOL } from '../constants.js';
 import { errorNotify, findNotify, first, type IkeEngine, notify, type Reply } from '../engine.js';
 import { IkeError } from '../errors.js';
 import { formatIdentity, type Identity, identityMatches, parseIdentity } from '../identity.js';
@@ -26,14 +27,54 @@ import {
 import { addressListNotifies, readAddressList } from './mobike.js';
 import type { ExchangeTask } from './task.js';
 
-export function authContext(sa: IkeSa): AuthContext {
+export function authContext(e: IkeEngine, sa: IkeSa): AuthContext {
   return {
     crypto: sa.crypto,
     prfAlgorithm: sa.prfAlgorithm,
     prf: (k, d) => sa.prf(k, d),
     localId: sa.localId ? formatIdentity(sa.localId) : '',
     remoteId: sa.remoteId ? formatIdentity(sa.remoteId) : '',
+    now: () => e.clock.now(),
+    ...(sa.peerSignatureHashes ? { peerSignatureHashes: sa.peerSignatureHashes } : {}),
   };
+}
+
+/** CERTREQ payloads naming the CAs a peer's certificate may chain to (RFC 7296 section 3.7). */
+export function certificateRequests(peers: readonly ResolvedPeer[]): Payload[] {
+  const hashes: Uint8Array[] = [];
+  for (const p of peers)
+    for (const h of p.remoteAuth.certificateAuthorities ?? [])
+      if (!hashes.some((x) => equalBytes(x, h))) hashes.push(h);
+  return hashes.length
+    ? [{ kind: 'CERTREQ', encoding: CERT_ENCODING.X509_CERTIFICATE_SIGNATURE, data: concat(...hashes) }]
+    : [];
+}
+
+/** N(SET_WINDOW_SIZE) when our window is above the default 1 (RFC 7296 section 2.3). */
+export function windowNotify(e: IkeEngine): Payload[] {
+  return e.cfg.windowSize > 1 ? [notify('SET_WINDOW_SIZE', u32ToBytes(e.cfg.windowSize))] : [];
+}
+
+/** Takes the peer's SET_WINDOW_SIZE, when it sent a valid one. */
+export function readWindow(sa: IkeSa, payloads: readonly Payload[]): void {
+  const n = findNotify(payloads, 'SET_WINDOW_SIZE');
+  if (n?.data.length === 4) {
+    const w = new DataView(n.data.buffer, n.data.byteOffset, 4).getUint32(0);
+    if (w >= 1) sa.peerWindow = w;
+  }
+}
+
+/**
+ * Runs the peer's verification; a thrown error (a certificate refused, with its reason) counts as
+ * a failure and is kept in the daemon's error list.
+ */
+async function verifyPeer(e: IkeEngine, verify: () => boolean | Promise<boolean>): Promise<boolean> {
+  try {
+    return await verify();
+  } catch (x) {
+    e.report(x);
+    return false;
+  }
 }
 
 function idPayload(kind: 'IDi' | 'IDr', id: Identity): Payload {
@@ -66,11 +107,12 @@ export class AuthTask implements ExchangeTask {
   async build(sa: IkeSa): Promise<Payload[]> {
     const e = this.engine;
     const peer = sa.peer!;
-    sa.localId = parseIdentity(peer.config.localId ?? sa.local.ip);
-    const auth = peer.auth(authContext(sa));
+    sa.localId = parseIdentity(peer.localId ?? sa.local.ip);
+    const auth = peer.auth(authContext(e, sa));
     const octets = signedOctets((k, d) => sa.prf(k, d), sa.initRequest, sa.nr, sa.keys!.skPi, sa.localId);
     const payloads: Payload[] = [idPayload('IDi', sa.localId)];
     for (const c of auth.certificates?.() ?? []) payloads.push(c);
+    payloads.push(...certificateRequests([peer]));
     const others = [...e.sas.values()].filter(
       (o) => o !== sa && o.state !== 'dead' && o.peer === peer && o.remote.ip === sa.remote.ip,
     );
@@ -96,6 +138,7 @@ export class AuthTask implements ExchangeTask {
       payloads.push(...childRequestPayloads(this.req));
     }
     if (peer.mobike) payloads.push(notify('MOBIKE_SUPPORTED'), ...addressListNotifies([]));
+    payloads.push(...windowNotify(e));
     return payloads;
   }
 
@@ -113,11 +156,13 @@ export class AuthTask implements ExchangeTask {
     }
     const ok =
       identityMatches(peer.config.remoteId, idr) &&
-      (await peer.remoteAuth({ ...authContext(sa), remoteId: formatIdentity(idr) }).verify(
-        signedOctets((k, d) => sa.prf(k, d), sa.initResponse, sa.ni, sa.keys!.skPr, idr),
-        auth,
-        idr,
-        payloads.filter((p) => p.kind === 'CERT') as never,
+      (await verifyPeer(e, () =>
+        peer.remoteAuth({ ...authContext(e, sa), remoteId: formatIdentity(idr) }).verify(
+          signedOctets((k, d) => sa.prf(k, d), sa.initResponse, sa.ni, sa.keys!.skPr, idr),
+          auth,
+          idr,
+          payloads.filter((p) => p.kind === 'CERT') as never,
+        ),
       ));
     if (!ok) {
       // RFC 7296 section 2.21.2: the initiator reports it in a separate INFORMATIONAL.
@@ -125,6 +170,7 @@ export class AuthTask implements ExchangeTask {
       throw new IkeError('AUTHENTICATION_FAILED', `responder ${formatIdentity(idr)} failed authentication`);
     }
     sa.remoteId = { idType: idr.idType, data: idr.data };
+    readWindow(sa, payloads);
     const cp = first(payloads, 'CP');
     if (cp && cp.cfgType === CFG_TYPE.CFG_REPLY)
       sa.assignedHome = readHomeAddressReply(cp, findNotify(payloads, 'USE_ASSIGNED_HoA') !== undefined);
@@ -174,6 +220,7 @@ export class AuthTask implements ExchangeTask {
 export function rejectPeerChild(e: IkeEngine, sa: IkeSa, spiIn: number): void {
   e.enqueue(sa, {
     exchange: EXCHANGE.INFORMATIONAL,
+    concurrent: true,
     build: async () => [{ kind: 'D', protocol: PROTOCOL.ESP, spiSize: 4, spis: [u32ToBytes(spiIn)] }],
     handle: async () => undefined,
     fail: () => undefined,
@@ -291,18 +338,19 @@ export async function respondAuth(
   const wanted = first(payloads, 'IDr');
   const peer = sa.candidates.find(
     (c) =>
-      identityMatches(c.config.remoteId, idi) &&
-      (!wanted || identityMatches(c.config.localId ?? local.ip, wanted)),
+      identityMatches(c.config.remoteId, idi) && (!wanted || identityMatches(c.localId ?? local.ip, wanted)),
   );
   if (!peer) return fail();
   sa.peer = peer;
   sa.remoteId = { idType: idi.idType, data: idi.data };
-  sa.localId = parseIdentity(peer.config.localId ?? local.ip);
-  const verified = await peer.remoteAuth(authContext(sa)).verify(
-    signedOctets((k, x) => sa.prf(k, x), sa.initRequest, sa.nr, sa.keys!.skPi, idi),
-    auth,
-    idi,
-    payloads.filter((p) => p.kind === 'CERT') as never,
+  sa.localId = parseIdentity(peer.localId ?? local.ip);
+  const verified = await verifyPeer(e, () =>
+    peer.remoteAuth(authContext(e, sa)).verify(
+      signedOctets((k, x) => sa.prf(k, x), sa.initRequest, sa.nr, sa.keys!.skPi, idi),
+      auth,
+      idi,
+      payloads.filter((p) => p.kind === 'CERT') as never,
+    ),
   );
   if (!verified) return fail();
   if (findNotify(payloads, 'INITIAL_CONTACT')) {
@@ -319,16 +367,20 @@ export async function respondAuth(
       }
     }
   }
-  const mine = peer.auth(authContext(sa));
+  const mine = peer.auth(authContext(e, sa));
   const reply: Payload[] = [idPayload('IDr', sa.localId)];
   for (const c of mine.certificates?.() ?? []) reply.push(c);
-  reply.push({
-    kind: 'AUTH',
-    method: mine.method,
-    data: await mine.sign(
+  let ourAuth: Uint8Array;
+  try {
+    ourAuth = await mine.sign(
       signedOctets((k, x) => sa.prf(k, x), sa.initResponse, sa.ni, sa.keys!.skPr, sa.localId),
-    ),
-  });
+    );
+  } catch (x) {
+    // We cannot prove who we are to this peer (no signature it takes): the exchange fails.
+    e.report(x);
+    return fail();
+  }
+  reply.push({ kind: 'AUTH', method: mine.method, data: ourAuth });
   const cp = first(payloads, 'CP');
   let childError: Payload | undefined;
   if (cp && cp.cfgType === CFG_TYPE.CFG_REQUEST) {
@@ -356,5 +408,7 @@ export async function respondAuth(
   }
   if (childError) reply.push(childError);
   if (sa.mobike) reply.push(notify('MOBIKE_SUPPORTED'), ...addressListNotifies([]));
+  readWindow(sa, payloads);
+  reply.push(...windowNotify(e));
   return { payloads: reply };
 }

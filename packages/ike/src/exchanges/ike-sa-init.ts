@@ -5,7 +5,8 @@
  * move to port 4500 when a NAT is detected or encapsulation is forced (section 2.23, RFC 3948).
  */
 import type { Datagram, Endpoint } from '@mip6sec/core';
-import { bytesToU64, equalBytes } from '../bytes.js';
+import { SUPPORTED_HASHES } from '../auth/signature.js';
+import { bytesToU64, dataView, equalBytes } from '../bytes.js';
 import type { ResolvedPeer } from '../config.js';
 import { EXCHANGE, NOTIFY, notifyName } from '../constants.js';
 import { deriveIkeKeys, skeyseed } from '../crypto/keymat.js';
@@ -17,9 +18,26 @@ import { encodeMessage, type IkeMessage } from '../message.js';
 import { natBehind, natHash } from '../nat-detection.js';
 import type { Payload } from '../payloads/types.js';
 import { computeSecret } from './child-negotiation.js';
+import { certificateRequests } from './ike-auth.js';
 import type { ExchangeTask } from './task.js';
 
 const MAX_COOKIE_RETRIES = 3;
+
+/** N(SIGNATURE_HASH_ALGORITHMS) with every hash we verify (RFC 7427 section 4). */
+function signatureHashes(): Payload {
+  const data = new Uint8Array(SUPPORTED_HASHES.length * 2);
+  for (const [i, h] of SUPPORTED_HASHES.entries()) dataView(data).setUint16(i * 2, h);
+  return notify('SIGNATURE_HASH_ALGORITHMS', data);
+}
+
+/** The peer's announced hash algorithms; undefined when it sent none (or a malformed list). */
+export function readSignatureHashes(payloads: readonly Payload[]): number[] | undefined {
+  const n = findNotify(payloads, 'SIGNATURE_HASH_ALGORITHMS');
+  if (!n || n.data.length % 2 !== 0) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < n.data.length; i += 2) out.push(dataView(n.data).getUint16(i));
+  return out;
+}
 const MAX_KE_RETRIES = 2;
 
 function nonceOk(n: Uint8Array): boolean {
@@ -77,7 +95,9 @@ export class InitTask implements ExchangeTask {
         peer.config.forceEncap ? e.crypto.randomBytes(20) : natHash(e.crypto, sa.spiI, 0n, sa.local),
       ),
       notify('NAT_DETECTION_DESTINATION_IP', natHash(e.crypto, sa.spiI, 0n, sa.remote)),
+      signatureHashes(),
     );
+    if (e.cfg.fragmentation.enabled) payloads.push(notify('IKEV2_FRAGMENTATION_SUPPORTED'));
     return payloads;
   }
 
@@ -131,6 +151,9 @@ export class InitTask implements ExchangeTask {
     );
     sa.initResponse = raw.slice();
     sa.nextRequestId = 1;
+    sa.peerSignatureHashes = readSignatureHashes(payloads);
+    sa.fragmentation =
+      e.cfg.fragmentation.enabled && findNotify(payloads, 'IKEV2_FRAGMENTATION_SUPPORTED') !== undefined;
     const src = allNotifies(payloads, 'NAT_DETECTION_SOURCE_IP').map((n) => n.data);
     const dst = allNotifies(payloads, 'NAT_DETECTION_DESTINATION_IP').map((n) => n.data);
     sa.natLocal = natBehind(e.crypto, sa.spiI, spiR, sa.local, dst);
@@ -267,16 +290,24 @@ export async function respondInit(
   const dst = allNotifies(msg.payloads, 'NAT_DETECTION_DESTINATION_IP').map((n) => n.data);
   sa.natRemote = natBehind(engine.crypto, sa.spiI, 0n, d.src, src);
   sa.natLocal = natBehind(engine.crypto, sa.spiI, 0n, local, dst);
+  sa.peerSignatureHashes = readSignatureHashes(msg.payloads);
   const reply: Payload[] = [
     { kind: 'SA', proposals: [{ ...picked.proposal, spi: new Uint8Array(0) }] },
     { kind: 'KE', group: suite.dh!, data: dh.publicKey },
     { kind: 'NONCE', data: sa.nr },
+    ...certificateRequests(sa.candidates),
   ];
   if (src.length > 0 || dst.length > 0) {
     reply.push(
       notify('NAT_DETECTION_SOURCE_IP', natHash(engine.crypto, sa.spiI, spiR, local)),
       notify('NAT_DETECTION_DESTINATION_IP', natHash(engine.crypto, sa.spiI, spiR, d.src)),
     );
+  }
+  reply.push(signatureHashes());
+  // RFC 7383 section 2.3: answered only to an initiator that offered it.
+  if (engine.cfg.fragmentation.enabled && findNotify(msg.payloads, 'IKEV2_FRAGMENTATION_SUPPORTED')) {
+    sa.fragmentation = true;
+    reply.push(notify('IKEV2_FRAGMENTATION_SUPPORTED'));
   }
   sa.initRequest = raw.slice();
   sa.initResponse = plainReply(engine, msg, d, local, reply, spiR);

@@ -9,14 +9,16 @@ import { bytesToU32, u32ToBytes } from '../bytes.js';
 import type { ChildSa } from '../child-sa.js';
 import { EXCHANGE, PROTOCOL } from '../constants.js';
 import { findNotify, type IkeEngine, notify, type Reply } from '../engine.js';
-import type { IkeError } from '../errors.js';
+import { IkeError } from '../errors.js';
 import type { IkeSa } from '../ike-sa.js';
 import type { DeletePayload, Payload } from '../payloads/types.js';
+import { readWindow } from './ike-auth.js';
 import { answerUpdateAddresses, readAddressList } from './mobike.js';
 import type { ExchangeTask } from './task.js';
 
 export class DeleteChildTask implements ExchangeTask {
   readonly exchange = EXCHANGE.INFORMATIONAL;
+  readonly concurrent = true;
   private readonly engine: IkeEngine;
   private readonly child: ChildSa;
   private readonly done: (() => void) | undefined;
@@ -87,6 +89,7 @@ export class DeleteIkeTask implements ExchangeTask {
 /** An empty INFORMATIONAL: the liveness check of RFC 7296 section 2.4. */
 export class DpdTask implements ExchangeTask {
   readonly exchange = EXCHANGE.INFORMATIONAL;
+  readonly concurrent = true;
   private readonly done: (alive: boolean) => void;
 
   constructor(done: (alive: boolean) => void) {
@@ -146,6 +149,15 @@ export async function respondInformational(
   if (ours.length) reply.push({ kind: 'D', protocol: PROTOCOL.ESP, spiSize: 4, spis: ours });
   const list = readAddressList(payloads);
   if (list && sa.mobike) sa.peerAdditionalAddresses = list;
+  readWindow(sa, payloads);
+  const invalidId = findNotify(payloads, 'INVALID_MESSAGE_ID');
+  if (invalidId?.data.length === 4)
+    e.report(
+      new IkeError(
+        'INVALID_MESSAGE_ID',
+        `peer found our request ${bytesToU32(invalidId.data)} beyond its window`,
+      ),
+    );
   const cookie2 = findNotify(payloads, 'COOKIE2');
   if (cookie2) reply.push(notify('COOKIE2', cookie2.data));
   return { payloads: reply };

@@ -1,7 +1,8 @@
 /**
  * An exchange this end starts: a request to build and a response to handle. The daemon runs an
- * IKE SA's tasks one at a time (window size 1, RFC 7296 section 2.3), numbers and protects the
- * request, retransmits it and matches the response.
+ * IKE SA's tasks in order, one at a time unless tasks are `concurrent` and both windows are above
+ * 1 (RFC 7296 section 2.3), numbers and protects the request, retransmits it and matches the
+ * response.
  */
 import type { Datagram } from '@mip6sec/core';
 import type { IkeError } from '../errors.js';
@@ -12,6 +13,12 @@ export interface ExchangeTask {
   readonly exchange: number;
   /** Sent unprotected (IKE_SA_INIT). */
   readonly plain?: boolean;
+  /**
+   * May be in flight next to other concurrent requests when the window allows (CHILD_SA work,
+   * deletes of CHILD_SAs, liveness checks). Exchanges that change the IKE SA itself (IKE_AUTH,
+   * IKE rekey, Delete of the IKE SA, MOBIKE moves) leave it unset and run alone.
+   */
+  readonly concurrent?: boolean;
   /** Payloads of the request; undefined when the task has nothing left to do. */
   build(sa: IkeSa): Promise<Payload[] | undefined>;
   /**

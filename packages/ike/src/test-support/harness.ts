@@ -36,6 +36,8 @@ export interface HostSpec {
   readonly addresses: readonly Ip[];
   readonly config: IkeDaemonConfig;
   readonly resolver?: AddressResolver;
+  /** More plugins for the host (a Mobile IPv6 daemon, an IP layer, ...), after the IKE daemon. */
+  readonly plugins?: readonly Plugin[];
 }
 
 export class Lab {
@@ -70,6 +72,7 @@ export class Lab {
         transport,
         ...resolver,
         ikeDaemon(spec.config),
+        ...(spec.plugins ?? []),
       ],
     });
     const events: BusEvent[] = [];

@@ -1,444 +1,608 @@
 /**
- * @mip6sec/ike against strongSwan charon on real UDP in namespaces.
+ * The @mip6sec/ike daemon against strongSwan charon over real UDP in network namespaces, both ways
+ * round: our initiator to charon, and charon (`swanctl --initiate`) to our responder. Our daemon
+ * runs in this process on a simulated kernel with its sockets in namespace b (NetnsUdpTransport);
+ * charon runs in namespace a with kernel-libipsec, which fakes a NAT, so both sides float to 4500
+ * and UDP-encapsulate ESP. After every step charon's `swanctl --list-sas` must mirror our
+ * `listSas()`: SPIs, roles, addresses and ports, identities, algorithms, CHILD_SA SPIs, mode,
+ * encapsulation and selectors (mirror.ts).
  *
- * The daemon's exchanges are not written yet, so this first part drives the package's building
- * blocks by hand (message codec, proposal selection, NAT detection, key derivation, the SK
- * payload, PSK AUTH) through one exchange each way: charon initiating to us, and us initiating to
- * charon up to an ESTABLISHED IKE_SA and CHILD_SA that `swanctl --list-sas` shows with our SPIs.
- * When IkeDaemon exists, the daemon-level scenarios (README.md in this directory) join this file.
+ * - proposals: four IKE/ESP suites (AES-GCM with Curve25519, AES-CBC/HMAC-SHA2-256 with MODP-2048,
+ *   AES-256-CBC/HMAC-SHA2-384 with ECP-384, ChaCha20-Poly1305 with ECP-256), PSK, tunnel mode with
+ *   inner selectors unrelated to the outer addresses, each way, then DELETE from the initiator;
+ * - certificates: charon with RSA, us with ECDSA P-256 (RFC 7427 signatures), over IPv6, each way;
+ * - lifecycle, we initiate: CHILD_SA rekey (ours with PFS, then charon's), IKE_SA rekey (ours, then
+ *   charon's), a MOBIKE move of ours to a new address (the old one removed), DELETE of the CHILD_SA
+ *   by us and of the IKE_SA by charon;
+ * - lifecycle, charon initiates: the same rekeys, charon moving when its address is replaced
+ *   (kernel-netlink address events), DELETE of the CHILD_SA by charon and of the IKE_SA by us;
+ * - the built CLI (`mip6sec ike initiate --once`) inside namespace b against a charon configured
+ *   as strongSwan's documentation writes a PSK connection, with charon's defaults for the rest.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CryptoProvider, Datagram, DatagramSocket, Endpoint } from '@mip6sec/core';
-import { createCryptoProvider, type PrfAlgorithm, prf } from '@mip6sec/crypto';
-import { filter, firstValueFrom, take, timeout } from 'rxjs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { AuthContext } from '../../src/auth/authenticator.js';
-import { pskAuthenticator } from '../../src/auth/psk.js';
-import { signedOctets } from '../../src/auth/signed-octets.js';
-import { bytesToU64, concat } from '../../src/bytes.js';
-import { AUTH_METHOD, EXCHANGE, NOTIFY, PROTOCOL } from '../../src/constants.js';
-import { deriveIkeKeys, type IkeKeys, skeyseed } from '../../src/crypto/keymat.js';
-import {
-  acceptChosenProposal,
-  parseProposal,
-  parseProposals,
-  type Suite,
-  selectProposal,
-  toProposals,
-} from '../../src/crypto/proposals.js';
-import { SkCipher } from '../../src/crypto/sk-cipher.js';
-import { formatIdentity, parseIdentity } from '../../src/identity.js';
-import { decodeMessage, encodeMessage } from '../../src/message.js';
-import { natBehind, natHash } from '../../src/nat-detection.js';
-import type { NotifyPayload, Payload, Transform } from '../../src/payloads/types.js';
-import {
-  formatTs,
-  fromPayloadSelectors,
-  parseTs,
-  type TsRange,
-  toPayloadSelector,
-} from '../../src/traffic-selectors.js';
-import { Charon } from './charon.js';
-import { NetnsPair } from './netns.js';
-import { NetnsUdpTransport } from './netns-udp.js';
+import { certificateAuthenticator } from '../../src/auth/certificate.js';
+import type { PeerConfig } from '../../src/config.js';
+import type { IkeSaListing } from '../../src/ike-daemon.js';
+import { createTestPki, type TestPki } from './certs.js';
+import { charonAlgorithms } from './charon-names.js';
+import { CommandError, waitUntil } from './exec.js';
+import { type MirroredSa, mirrorMismatches, waitMirrored } from './mirror.js';
 import { describeInterop } from './prereqs.js';
+import { InteropSite } from './site.js';
+import type { SwanctlConnection } from './swanctl-conf.js';
 
-const PSK = 'interop-ike-psk-0123456789abcdef';
-const CHARON_ID = 'gw-a@interop.test';
-const OUR_ID = 'ours@interop.test';
-/** charon's offer when it initiates: one AEAD, one MODP with CBC/HMAC, one ECP. */
-const CHARON_IKE = ['aes256gcm16-prfsha256-modp2048', 'aes128-sha256-modp2048', 'aes256-sha384-ecp384'];
-const CHARON_ESP = ['aes128gcm16-modp2048', 'aes256-sha256'];
-/** Inner networks, unrelated to the outer (veth) addresses. */
-const CHARON_NET = '10.1.0.0/24';
-const OUR_NET = '10.2.0.0/24';
-const NON_ESP_MARKER = new Uint8Array(4);
+const PSK = 'interop-daemon-psk-0123456789abcdef';
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CLI = join(ROOT, 'apps/cli/dist/main.js');
 
-function byType(transforms: readonly Transform[]): Record<number, string[]> {
-  const out: Record<number, string[]> = {};
-  for (const t of transforms) {
-    const bits = t.attributes?.find((a) => 'value' in a)?.value;
-    const list = out[t.type] ?? [];
-    list.push(bits === undefined ? `${t.id}` : `${t.id}/${bits}`);
-    out[t.type] = list;
-  }
-  return out;
+interface Suite {
+  readonly name: string;
+  readonly ike: string;
+  readonly esp: string;
 }
 
-function notify(type: number, data: Uint8Array = new Uint8Array(0)): NotifyPayload {
-  return { kind: 'N', protocol: 0, spi: new Uint8Array(0), notify: type, data };
+/** One AEAD with Curve25519, one MODP-2048 with CBC/HMAC, one ECP-384, one ChaCha20-Poly1305. */
+const SUITES: readonly Suite[] = [
+  { name: 'gcm', ike: 'aes128gcm16-prfsha256-x25519', esp: 'aes128gcm16' },
+  { name: 'modp', ike: 'aes128-sha256-modp2048', esp: 'aes128-sha256' },
+  { name: 'ecp', ike: 'aes256-sha384-ecp384', esp: 'aes256-sha384' },
+  { name: 'chacha', ike: 'chacha20poly1305-prfsha256-ecp256', esp: 'chacha20poly1305' },
+];
+
+/** Inner networks per scenario: charon's side 10.1.N.0/24 (N.1 on its loopback), ours 10.2.N.0/24. */
+const charonNet = (n: number) => `10.1.${n}.0/24`;
+const ourNet = (n: number) => `10.2.${n}.0/24`;
+const charonInner = (count: number) => Array.from({ length: count }, (_, n) => `10.1.${n}.1`);
+
+const charonId = (name: string) => `charon-${name}@interop.test`;
+const ourId = (name: string) => `ours-${name}@interop.test`;
+
+/** Our peer and charon's connection for one scenario, PSK unless `auth` says otherwise. */
+function scenario(
+  site: InteropSite,
+  o: { name: string; n: number; suite: Suite; family?: 4 | 6; childEsp?: string },
+): { peer: PeerConfig; conn: SwanctlConnection } {
+  const { a, b } = site.pair;
+  const [ca, cb] = o.family === 6 ? [a.ipv6, b.ipv6] : [a.ipv4, b.ipv4];
+  const esp = o.childEsp ?? o.suite.esp;
+  return {
+    peer: {
+      name: o.name,
+      local: cb,
+      remote: ca,
+      localId: ourId(o.name),
+      remoteId: charonId(o.name),
+      auth: { psk: PSK },
+      ike: [o.suite.ike],
+      children: [{ name: `net-${o.name}`, esp: [esp], localTs: [ourNet(o.n)], remoteTs: [charonNet(o.n)] }],
+    },
+    conn: {
+      remoteAddrs: [cb],
+      proposals: [o.suite.ike],
+      local: { auth: 'psk', id: charonId(o.name) },
+      remote: { auth: 'psk', id: ourId(o.name) },
+      children: {
+        [`net-${o.name}`]: { localTs: [charonNet(o.n)], remoteTs: [ourNet(o.n)], espProposals: [esp] },
+      },
+    },
+  };
 }
 
-function find<K extends Payload['kind']>(payloads: readonly Payload[], kind: K): Payload & { kind: K } {
-  const p = payloads.find((x) => x.kind === kind);
-  if (!p) throw new Error(`no ${kind} payload in [${payloads.map((x) => x.kind).join(' ')}]`);
-  return p as Payload & { kind: K };
+/** What every tunnel CHILD_SA with charon looks like from our side here. */
+function expectTunnel(sa: IkeSaListing, n: number): void {
+  expect(sa.children).toHaveLength(1);
+  expect(sa.children[0]).toMatchObject({
+    state: 'installed',
+    mode: 'tunnel',
+    encap: true,
+    localTs: [ourNet(n)],
+    remoteTs: [charonNet(n)],
+  });
+  // kernel-libipsec's faked NAT moves IKE to 4500 on both ends.
+  expect(sa.local).toMatch(/:4500$/);
+  expect(sa.remote).toMatch(/:4500$/);
+  expect(sa.natRemote).toBe(true);
 }
 
-function notifies(payloads: readonly Payload[], type: number): NotifyPayload[] {
-  return payloads.filter((p): p is NotifyPayload => p.kind === 'N' && p.notify === type);
-}
+const gone = (conn: string) => (sas: { name: string }[]) =>
+  sas.some((s) => s.name === conn) ? undefined : true;
 
-function authContext(
-  crypto: CryptoProvider,
-  alg: PrfAlgorithm,
-  localId: string,
-  remoteId: string,
-): AuthContext {
-  return { crypto, prfAlgorithm: alg, prf: (k, d) => prf(crypto, alg, k, d), localId, remoteId };
-}
-
-function range(text: string): TsRange {
-  const spec = parseTs(text);
-  if ('dynamic' in spec) throw new Error(`${text} is not a fixed range`);
-  return spec;
-}
-
-function spiHex32(spi: Uint8Array): string {
-  return Buffer.from(spi).toString('hex');
-}
-
-function randomSpi64(crypto: CryptoProvider): bigint {
-  return bytesToU64(crypto.randomBytes(8)) | 1n;
-}
-
-/** The next datagram on `socket` that `pred` accepts; subscribe before triggering the sender. */
-function nextDatagram(
-  socket: DatagramSocket,
-  pred: (d: Datagram) => boolean,
-  ms = 10_000,
-): Promise<Datagram> {
-  return firstValueFrom(socket.messages.pipe(filter(pred), take(1), timeout(ms)));
-}
-
-const isIke = (d: Datagram) => d.data.length >= 28;
-const withMarker = (d: Datagram) => d.data.length >= 32 && d.data.subarray(0, 4).every((b) => b === 0);
-
-describeInterop('@mip6sec/ike building blocks against charon (real UDP, namespaces)', () => {
-  const crypto = createCryptoProvider();
-  let dir: string;
-  let pair: NetnsPair;
-  let charon: Charon;
-  const sockets: DatagramSocket[] = [];
-  let ours4: { ike: DatagramSocket; natt: DatagramSocket };
-  let ours6: { ike: DatagramSocket; natt: DatagramSocket };
+describeInterop('@mip6sec/ike daemon <-> charon: proposals and certificates, both directions', () => {
+  let site: InteropSite;
+  let pki: TestPki;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mip6sec-ike-interop-'));
-    pair = await NetnsPair.create({ a: { inner: ['10.1.0.1'] }, b: { inner: ['10.2.0.1'] } });
-    charon = await Charon.start({ pair, side: 'a', dir: join(dir, 'charon') });
-    const child = {
-      localTs: [CHARON_NET],
-      remoteTs: [OUR_NET],
-    };
+    site = await InteropSite.create('ike-charon-matrix', { a: { inner: charonInner(SUITES.length + 1) } });
+    pki = await createTestPki(site.dir, [
+      { name: 'gw-charon', keyType: 'rsa', id: 'charon.interop.test' },
+      { name: 'gw-ours', keyType: 'ecdsa', id: 'ours.interop.test' },
+    ]);
+    const { charon, pair } = site;
+    await charon.addCredential('cacert', pki.ca.certPath);
+    await charon.addCredential('cert', pki.entities['gw-charon']!.certPath);
+    await charon.addCredential('key', pki.entities['gw-charon']!.keyPath);
+    const scenarios = SUITES.map((suite, n) => scenario(site, { name: suite.name, n, suite }));
+    const certN = SUITES.length;
+    const certSuite = SUITES[0]!;
+    const ours = pki.entities['gw-ours']!;
     await charon.configure({
       connections: {
-        // charon initiates this one to our IPv4 address.
-        toUs: {
-          localAddrs: [pair.a.ipv4],
-          remoteAddrs: [pair.b.ipv4],
-          proposals: CHARON_IKE,
-          keyingtries: 1,
-          local: { auth: 'psk', id: CHARON_ID },
-          remote: { auth: 'psk', id: OUR_ID },
-          children: { t4: { ...child, espProposals: CHARON_ESP } },
-        },
-        // We initiate this one over IPv6; charon accepts only ECP-384 and AES-CBC/HMAC-SHA2.
-        fromUs: {
-          localAddrs: [pair.a.ipv6],
+        ...Object.fromEntries(scenarios.map((s) => [s.peer.name, s.conn])),
+        cert6: {
           remoteAddrs: [pair.b.ipv6],
-          proposals: ['aes256-sha384-ecp384'],
-          local: { auth: 'psk', id: CHARON_ID },
-          remote: { auth: 'psk', id: OUR_ID },
-          children: { t6: { ...child, espProposals: ['aes256-sha256'] } },
+          proposals: [certSuite.ike],
+          local: { auth: 'pubkey', id: 'charon.interop.test', certs: ['gw-charon.pem'] },
+          remote: { auth: 'pubkey', id: 'ours.interop.test', cacerts: ['ca.pem'] },
+          children: {
+            'net-cert6': {
+              localTs: [charonNet(certN)],
+              remoteTs: [ourNet(certN)],
+              espProposals: [certSuite.esp],
+            },
+          },
         },
       },
-      psks: [{ ids: [CHARON_ID, OUR_ID], secret: PSK }],
+      psks: scenarios.map((s) => ({ ids: [charonId(s.peer.name), ourId(s.peer.name)], secret: PSK })),
     });
-    const transport = new NetnsUdpTransport(pair, 'b');
-    const bind = async (ip: string, port: number) => {
-      const s = await transport.bind({ ip, port });
-      sockets.push(s);
-      return s;
-    };
-    ours4 = { ike: await bind(pair.b.ipv4, 500), natt: await bind(pair.b.ipv4, 4500) };
-    ours6 = { ike: await bind(pair.b.ipv6, 500), natt: await bind(pair.b.ipv6, 4500) };
+    await site.startOurs({
+      listen: [pair.b.ipv4, pair.b.ipv6],
+      peers: [
+        ...scenarios.map((s) => s.peer),
+        {
+          name: 'cert6',
+          local: pair.b.ipv6,
+          remote: pair.a.ipv6,
+          localId: 'ours.interop.test',
+          remoteId: 'charon.interop.test',
+          auth: {
+            authenticator: certificateAuthenticator({
+              cert: ours.certPem,
+              key: ours.keyPem,
+              ca: pki.ca.certPem,
+            }),
+          },
+          ike: [certSuite.ike],
+          children: [
+            {
+              name: 'net-cert6',
+              esp: [certSuite.esp],
+              localTs: [ourNet(certN)],
+              remoteTs: [charonNet(certN)],
+            },
+          ],
+        },
+      ],
+    });
   });
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && charon) console.error(await charon.diagnostics(150));
+    if (ctx.task.result?.state === 'fail' && site) console.error(await site.diagnostics());
   });
 
   afterAll(async () => {
-    for (const s of sockets) s.close();
-    await charon?.stop();
-    await pair?.destroy();
-    if (dir && !process.env.MIP6SEC_KEEP_INTEROP) await rm(dir, { recursive: true, force: true });
+    await site?.close();
   });
 
-  it('as responder: reads charon IKE_SA_INIT, derives keys that open and verify its IKE_AUTH, seals a reply charon reads', async () => {
-    const gotInit = nextDatagram(ours4.ike, isIke);
-    const initiating = charon.initiate('t4', { ike: 'toUs', timeoutS: 15 }).then(
-      () => 'succeeded',
-      (err: unknown) => String(err),
-    );
-    const init = await gotInit;
-    const req = decodeMessage(init.data);
-    expect(req).toMatchObject({
-      exchange: EXCHANGE.IKE_SA_INIT,
+  it.each(SUITES.map((s, n) => [s.name, s, n] as const))(
+    'we initiate with %s: PSK, tunnel CHILD_SA mirrored by charon, then our DELETE',
+    async (name, suite, n) => {
+      const { charon } = site;
+      const ours = site.ours!;
+      const r = await ours.daemon.initiate(name);
+      expect(r.failures).toEqual([]);
+      expectTunnel(r.ike, n);
+      const m = await waitMirrored(charon, ours, name, name);
+      const ike = charonAlgorithms(suite.ike, 'ike');
+      expect(m.theirs).toMatchObject({ ...ike, state: 'ESTABLISHED', initiator: false, natFake: true });
+      expect(m.theirs.children[0]).toMatchObject({ ...charonAlgorithms(suite.esp, 'esp'), mode: 'TUNNEL' });
+      await ours.daemon.terminate(m.ours.ikeSpi);
+      await charon.waitForSas(`IKE_SA ${name} deleted`, gone(name));
+      expect(ours.daemon.listSas().filter((s) => s.peer === name)).toEqual([]);
+    },
+  );
+
+  it.each(SUITES.map((s, n) => [s.name, s, n] as const))(
+    'charon initiates with %s: PSK, tunnel CHILD_SA mirrored by us, then charon DELETE',
+    async (name, suite, n) => {
+      const { charon } = site;
+      const ours = site.ours!;
+      const up = ours.expect('ike.child-installed');
+      await charon.initiate(`net-${name}`, { ike: name });
+      await up;
+      const m = await waitMirrored(charon, ours, name, name);
+      expect(m.ours.initiator).toBe(false);
+      expectTunnel(m.ours, n);
+      expect(m.theirs).toMatchObject({ ...charonAlgorithms(suite.ike, 'ike'), initiator: true });
+      const deleted = ours.expect('ike.sa-deleted', (e) => e.ikeSpi === m.ours.ikeSpi);
+      await charon.terminate({ ike: name });
+      expect(await deleted).toMatchObject({ reason: 'deleted by peer' });
+      expect(ours.daemon.listSas().filter((s) => s.peer === name)).toEqual([]);
+      expect(await ours.kernel.dumpSas()).toEqual([]);
+    },
+  );
+
+  it('we initiate over IPv6 with an ECDSA certificate; charon answers with RSA; both verify the chain', async () => {
+    const { charon, pair } = site;
+    const ours = site.ours!;
+    const r = await ours.daemon.initiate('cert6');
+    expect(r.failures).toEqual([]);
+    const m = await waitMirrored(charon, ours, 'cert6', 'cert6');
+    expect(m.ours).toMatchObject({ localId: 'ours.interop.test', remoteId: 'charon.interop.test' });
+    expect(m.ours.local).toBe(`[${pair.b.ipv6}]:4500`);
+    const log = await charon.log();
+    expect(log).toMatch(/authentication of 'ours\.interop\.test' with ECDSA.* successful/);
+    expect(log).toMatch(/authentication of 'charon\.interop\.test' \(myself\) with RSA/);
+    await ours.daemon.terminate(m.ours.ikeSpi);
+    await charon.waitForSas('IKE_SA cert6 deleted', gone('cert6'));
+  });
+
+  it('charon initiates over IPv6 with its RSA certificate; we answer with ECDSA', async () => {
+    const { charon } = site;
+    const ours = site.ours!;
+    const up = ours.expect('ike.child-installed');
+    await charon.initiate('net-cert6', { ike: 'cert6' });
+    await up;
+    const m = await waitMirrored(charon, ours, 'cert6', 'cert6');
+    expect(m.theirs).toMatchObject({
       initiator: true,
-      response: false,
-      messageId: 0,
+      localId: 'charon.interop.test',
+      remoteId: 'ours.interop.test',
     });
-    expect(req.spiR).toBe(0n);
-    expect(init.src).toEqual({ ip: pair.a.ipv4, port: 500 });
-
-    // Every proposal as our parser reads charon's own keyword syntax.
-    const sa = find(req.payloads, 'SA');
-    expect(sa.proposals.map((p) => p.num)).toEqual([1, 2, 3]);
-    expect(sa.proposals.map((p) => byType(p.transforms))).toEqual(
-      CHARON_IKE.map((t) => byType(parseProposal(t, 'ike').transforms)),
-    );
-    const ke = find(req.payloads, 'KE');
-    expect(ke.group).toBe(14);
-    expect(ke.data.length).toBe(256);
-    const ni = find(req.payloads, 'NONCE').data;
-    expect(ni.length).toBeGreaterThanOrEqual(16);
-
-    // charon's hash of our address equals ours; its own source hash is faked (kernel-libipsec
-    // forces UDP encapsulation), so a NAT in front of charon must be detected.
-    const [natS] = notifies(req.payloads, NOTIFY.NAT_DETECTION_SOURCE_IP);
-    const [natD] = notifies(req.payloads, NOTIFY.NAT_DETECTION_DESTINATION_IP);
-    expect(natS && natD).toBeTruthy();
-    expect(natBehind(crypto, req.spiI, 0n, init.dst, [natD!.data])).toBe(false);
-    expect(natBehind(crypto, req.spiI, 0n, init.src, [natS!.data])).toBe(true);
-
-    // We prefer charon's second proposal (MODP-2048 with AES-CBC and HMAC-SHA2-256).
-    const chosen = selectProposal(sa.proposals, parseProposals(['aes128-sha256-modp2048'], 'ike'), {
-      preferDh: ke.group,
-    });
-    expect(chosen?.proposal.num).toBe(2);
-    const suite = chosen!.suite;
-    const dh = crypto.dh(14);
-    const nr = crypto.randomBytes(32);
-    const spiR = randomSpi64(crypto);
-    const resp = encodeMessage({
-      spiI: req.spiI,
-      spiR,
-      exchange: EXCHANGE.IKE_SA_INIT,
-      response: true,
-      initiator: false,
-      messageId: 0,
-      payloads: [
-        { kind: 'SA', proposals: [chosen!.proposal] },
-        { kind: 'KE', group: 14, data: dh.publicKey },
-        { kind: 'NONCE', data: nr },
-        notify(NOTIFY.NAT_DETECTION_SOURCE_IP, natHash(crypto, req.spiI, spiR, init.dst)),
-        notify(NOTIFY.NAT_DETECTION_DESTINATION_IP, natHash(crypto, req.spiI, spiR, init.src)),
-      ],
-    });
-    const gotAuth = nextDatagram(ours4.natt, withMarker);
-    ours4.ike.send(init.src, resp);
-
-    const keys = deriveIkeKeys(
-      crypto,
-      suite,
-      skeyseed(crypto, suite.prf!, ni, nr, dh.computeSecret(ke.data)),
-      ni,
-      nr,
-      req.spiI,
-      spiR,
-    );
-    const authDg = await gotAuth;
-    // charon floats to 4500 for the IKE_AUTH with the non-ESP marker in front.
-    expect(authDg.src).toEqual({ ip: pair.a.ipv4, port: 4500 });
-    const authBytes = authDg.data.subarray(4);
-    const authMsg = decodeMessage(authBytes);
-    expect(authMsg).toMatchObject({
-      spiI: req.spiI,
-      spiR,
-      exchange: EXCHANGE.IKE_AUTH,
-      messageId: 1,
-      response: false,
-    });
-    const inner = new SkCipher(crypto, suite, { enc: keys.skEi, integ: keys.skAi }).open(authBytes, authMsg);
-
-    const idi = find(inner, 'IDi');
-    expect(formatIdentity(idi)).toBe(CHARON_ID);
-    const auth = find(inner, 'AUTH');
-    expect(auth.method).toBe(AUTH_METHOD.SHARED_KEY_MESSAGE_INTEGRITY_CODE);
-    const ctx = authContext(crypto, suite.prf!, OUR_ID, CHARON_ID);
-    const octets = signedOctets(ctx.prf, init.data, nr, keys.skPi, idi);
-    expect(await pskAuthenticator(PSK)(ctx).verify(octets, auth, idi, [])).toBe(true);
-    expect(await pskAuthenticator(`${PSK}x`)(ctx).verify(octets, auth, idi, [])).toBe(false);
-
-    const childSa = find(inner, 'SA');
-    expect(childSa.proposals.map((p) => p.protocol)).toEqual([PROTOCOL.ESP, PROTOCOL.ESP]);
-    expect(childSa.proposals.every((p) => p.spi.length === 4)).toBe(true);
-    // charon sends no DH in IKE_AUTH (the first CHILD_SA takes its keys from the IKE_SA).
-    const espNoDh = CHARON_ESP.map((t) => byType(parseProposal(t, 'esp').transforms)).map((g) => {
-      const { 4: _dh, ...rest } = g;
-      return rest;
-    });
-    expect(childSa.proposals.map((p) => byType(p.transforms))).toEqual(espNoDh);
-    expect(fromPayloadSelectors(find(inner, 'TSi').selectors).map(formatTs)).toEqual([CHARON_NET]);
-    expect(fromPayloadSelectors(find(inner, 'TSr').selectors).map(formatTs)).toEqual([OUR_NET]);
-    expect(notifies(inner, NOTIFY.MOBIKE_SUPPORTED)).toHaveLength(1);
-
-    // Our SK_er must be right too: charon can only report this notify if it opened our reply.
-    const reply = new SkCipher(crypto, suite, { enc: keys.skEr, integ: keys.skAr }).seal(
-      { spiI: req.spiI, spiR, exchange: EXCHANGE.IKE_AUTH, response: true, initiator: false, messageId: 1 },
-      [notify(NOTIFY.AUTHENTICATION_FAILED)],
-    );
-    ours4.natt.send(authDg.src, concat(NON_ESP_MARKER, reply));
-    expect(await initiating).toMatch(/received AUTHENTICATION_FAILED notify error/);
-    expect((await charon.listSas()).filter((s) => s.name === 'toUs')).toEqual([]);
-  });
-
-  it('as initiator over IPv6: INVALID_KE_PAYLOAD retry, PSK IKE_AUTH, and charon lists the SAs we built', async () => {
-    const ourIke = ['aes256gcm16-prfsha256-ecp256', 'aes128-sha256-modp2048', 'aes256-sha384-ecp384'];
-    const offered = toProposals(parseProposals(ourIke, 'ike'), new Uint8Array(0));
-    const charonEp: Endpoint = { ip: pair.a.ipv6, port: 500 };
-    const me: Endpoint = ours6.ike.local;
-    const spiI = randomSpi64(crypto);
-    const ni = crypto.randomBytes(32);
-    const initRequest = (group: 19 | 20) => {
-      const dh = crypto.dh(group);
-      const bytes = encodeMessage({
-        spiI,
-        spiR: 0n,
-        exchange: EXCHANGE.IKE_SA_INIT,
-        response: false,
-        initiator: true,
-        messageId: 0,
-        payloads: [
-          { kind: 'SA', proposals: offered },
-          { kind: 'KE', group, data: dh.publicKey },
-          { kind: 'NONCE', data: ni },
-          notify(NOTIFY.NAT_DETECTION_SOURCE_IP, natHash(crypto, spiI, 0n, me)),
-          notify(NOTIFY.NAT_DETECTION_DESTINATION_IP, natHash(crypto, spiI, 0n, charonEp)),
-        ],
-      });
-      return { dh, bytes };
-    };
-    const exchange = async (sock: DatagramSocket, to: Endpoint, bytes: Uint8Array, marker = false) => {
-      const got = nextDatagram(sock, (d) => d.src.ip === to.ip && (marker ? withMarker(d) : isIke(d)));
-      sock.send(to, marker ? concat(NON_ESP_MARKER, bytes) : bytes);
-      const d = await got;
-      const data = marker ? d.data.subarray(4) : d.data;
-      return { data, msg: decodeMessage(data) };
-    };
-
-    // First try with ECP-256 (our first proposal's group): charon wants ECP-384.
-    let attempt = initRequest(19);
-    let r = await exchange(ours6.ike, charonEp, attempt.bytes);
-    const [invalidKe] = notifies(r.msg.payloads, NOTIFY.INVALID_KE_PAYLOAD);
-    expect(invalidKe?.data).toEqual(Uint8Array.of(0, 20));
-    attempt = initRequest(20);
-    r = await exchange(ours6.ike, charonEp, attempt.bytes);
-    const initResp = r;
-    expect(initResp.msg).toMatchObject({
-      spiI,
-      exchange: EXCHANGE.IKE_SA_INIT,
-      response: true,
-      initiator: false,
-    });
-    const spiR = initResp.msg.spiR;
-    const suite: Suite = acceptChosenProposal(offered, find(initResp.msg.payloads, 'SA').proposals);
-    expect(suite).toEqual({
-      protocol: 'ike',
-      encr: 'aes-cbc',
-      encrKeyBits: 256,
-      integ: 'hmac-sha2-384-192',
-      prf: 'hmac-sha2-384',
-      dh: 20,
-    });
-    const ke = find(initResp.msg.payloads, 'KE');
-    expect(ke.group).toBe(20);
-    const nr = find(initResp.msg.payloads, 'NONCE').data;
-    const [natD] = notifies(initResp.msg.payloads, NOTIFY.NAT_DETECTION_DESTINATION_IP);
-    expect(natBehind(crypto, spiI, spiR, me, [natD!.data])).toBe(false);
-
-    const keys: IkeKeys = deriveIkeKeys(
-      crypto,
-      suite,
-      skeyseed(crypto, suite.prf!, ni, nr, attempt.dh.computeSecret(ke.data)),
-      ni,
-      nr,
-      spiI,
-      spiR,
-    );
-    const ctx = authContext(crypto, suite.prf!, OUR_ID, CHARON_ID);
-    const idi = { kind: 'IDi' as const, ...parseIdentity(OUR_ID) };
-    const ourEspSpi = concat(Uint8Array.of(0xc1), crypto.randomBytes(3));
-    const octets = signedOctets(ctx.prf, attempt.bytes, nr, keys.skPi, idi);
-    const authReq = new SkCipher(crypto, suite, { enc: keys.skEi, integ: keys.skAi }).seal(
-      { spiI, spiR, exchange: EXCHANGE.IKE_AUTH, response: false, initiator: true, messageId: 1 },
-      [
-        idi,
-        {
-          kind: 'AUTH',
-          method: AUTH_METHOD.SHARED_KEY_MESSAGE_INTEGRITY_CODE,
-          data: await pskAuthenticator(PSK)(ctx).sign(octets),
-        },
-        {
-          kind: 'SA',
-          proposals: toProposals(parseProposals(['aes128gcm16', 'aes256-sha256'], 'esp'), ourEspSpi),
-        },
-        { kind: 'TSi', selectors: [toPayloadSelector(range(OUR_NET))] },
-        { kind: 'TSr', selectors: [toPayloadSelector(range(CHARON_NET))] },
-      ],
-    );
-    // NAT was detected (charon fakes one), so IKE_AUTH goes to 4500 with the non-ESP marker.
-    const authResp = await exchange(ours6.natt, { ip: pair.a.ipv6, port: 4500 }, authReq, true);
-    expect(authResp.msg).toMatchObject({
-      spiI,
-      spiR,
-      exchange: EXCHANGE.IKE_AUTH,
-      response: true,
-      messageId: 1,
-    });
-    const inner = new SkCipher(crypto, suite, { enc: keys.skEr, integ: keys.skAr }).open(
-      authResp.data,
-      authResp.msg,
-    );
-    const idr = find(inner, 'IDr');
-    expect(formatIdentity(idr)).toBe(CHARON_ID);
-    const respOctets = signedOctets(ctx.prf, initResp.data, ni, keys.skPr, idr);
-    expect(await pskAuthenticator(PSK)(ctx).verify(respOctets, find(inner, 'AUTH'), idr, [])).toBe(true);
-    const childChoice = find(inner, 'SA').proposals;
-    expect(childChoice).toHaveLength(1);
-    expect(childChoice[0]!.num).toBe(2);
-    const charonEspSpi = childChoice[0]!.spi;
-
-    const listed = await charon.waitEstablished('fromUs', 't6');
-    expect(listed).toMatchObject({
-      initiator: false,
-      initiatorSpi: spiI.toString(16).padStart(16, '0'),
-      responderSpi: spiR.toString(16).padStart(16, '0'),
-      localHost: pair.a.ipv6,
-      remoteHost: pair.b.ipv6,
-      remotePort: 4500,
-      remoteId: OUR_ID,
-      encrAlg: 'AES_CBC',
-      encrKeysize: 256,
-      integAlg: 'HMAC_SHA2_384_192',
-      prfAlg: 'PRF_HMAC_SHA2_384',
-      dhGroup: 'ECP_384',
-    });
-    const t6 = listed.children.find((c) => c.name === 't6')!;
-    expect(t6).toMatchObject({
-      mode: 'TUNNEL',
-      encap: true,
-      spiIn: spiHex32(charonEspSpi),
-      spiOut: spiHex32(ourEspSpi),
-      encrAlg: 'AES_CBC',
-      encrKeysize: 256,
-      integAlg: 'HMAC_SHA2_256_128',
-      localTs: [CHARON_NET],
-      remoteTs: [OUR_NET],
-    });
+    const deleted = ours.expect('ike.sa-deleted', (e) => e.ikeSpi === m.ours.ikeSpi);
+    await charon.terminate({ ike: 'cert6' });
+    await deleted;
   });
 });
+
+/**
+ * The rekeys, MOBIKE and DELETE on one IKE SA. `initiator` says who brought it up; the other side
+ * answers. Each step ends when charon's listing mirrors ours again.
+ */
+function lifecycle(initiator: 'ours' | 'charon'): void {
+  const name = initiator === 'ours' ? 'life-o' : 'life-c';
+  // PFS on CHILD_SA rekeys: the ESP proposal names a DH group (the first CHILD_SA has none).
+  const suite: Suite =
+    initiator === 'ours'
+      ? { name, ike: 'aes128-sha256-modp2048', esp: 'aes128-sha256-modp2048' }
+      : { name, ike: 'aes256gcm16-prfsha384-x25519', esp: 'aes256gcm16-x25519' };
+  const moved = initiator === 'ours' ? '192.0.2.12' : '192.0.2.11';
+  let site: InteropSite;
+  let current: IkeSaListing;
+
+  beforeAll(async () => {
+    site = await InteropSite.create(`ike-charon-${name}`, { a: { inner: charonInner(1) } });
+    const s = scenario(site, { name, n: 0, suite });
+    await site.charon.configure({
+      connections: { [name]: s.conn },
+      psks: [{ ids: [charonId(name), ourId(name)], secret: PSK }],
+    });
+    await site.startOurs({ listen: [site.pair.b.ipv4], peers: [s.peer] });
+    await site.keepSecondaries(initiator === 'ours' ? 'b' : 'a');
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && site) console.error(await site.diagnostics());
+  });
+
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  const mirrored = async (accept?: (m: MirroredSa) => boolean) => {
+    const m = await waitMirrored(site.charon, site.ours!, name, name, accept ? { accept } : {});
+    current = m.ours;
+    return m;
+  };
+
+  it(`${initiator === 'ours' ? 'we initiate' : 'charon initiates'}: IKE_SA and CHILD_SA up, mirrored`, async () => {
+    const ours = site.ours!;
+    if (initiator === 'ours') {
+      const r = await ours.daemon.initiate(name);
+      expect(r.failures).toEqual([]);
+    } else {
+      const up = ours.expect('ike.child-installed');
+      await site.charon.initiate(`net-${name}`, { ike: name });
+      await up;
+    }
+    const m = await mirrored();
+    expect(m.ours.initiator).toBe(initiator === 'ours');
+    expectTunnel(m.ours, 0);
+  });
+
+  it('our CHILD_SA rekey: new SPIs with PFS on both sides, the old SAs gone from charon', async () => {
+    const ours = site.ours!;
+    const old = current.children[0]!;
+    const fresh = await ours.daemon.rekeyChild(current.ikeSpi, Number.parseInt(old.spiIn, 16));
+    expect(fresh.spiIn).not.toBe(old.spiIn);
+    expect(fresh.algorithms).toBe(
+      initiator === 'ours' ? 'aes128-sha256-modp2048-noesn' : 'aes256gcm16-curve25519-noesn',
+    );
+    await site.charon.waitForSas('the old CHILD_SA gone', (sas) => {
+      const kids = sas.find((s) => s.name === name)?.children ?? [];
+      return kids.some((k) => k.spiOut === old.spiIn || k.spiIn === old.spiOut) ? undefined : true;
+    });
+    const m = await mirrored();
+    expect(m.ours.children.map((c) => c.spiIn)).toEqual([fresh.spiIn]);
+    expect(m.theirs.children[0]!.dhGroup).toBe(initiator === 'ours' ? 'MODP_2048' : 'CURVE_25519');
+  });
+
+  it("charon's CHILD_SA rekey: we answer, install the new SAs and drop the old", async () => {
+    const ours = site.ours!;
+    const old = current.children[0]!;
+    const rekeyed = ours.expect('ike.child-installed', (e) => e.rekey);
+    await site.charon.rekey({ child: `net-${name}` });
+    await rekeyed;
+    await waitUntil('our old CHILD_SA gone', async () =>
+      ours.daemon.listSas()[0]?.children.some((c) => c.spiIn === old.spiIn) ? undefined : true,
+    );
+    const m = await mirrored();
+    expect(m.ours.children[0]!.spiIn).not.toBe(old.spiIn);
+  });
+
+  // The peer that rekeys an IKE SA is the original initiator of the new one (RFC 7296 section 2.18),
+  // and only the original initiator moves with MOBIKE: the initiator's own rekey comes last.
+  const ourIkeRekey = () =>
+    it('our IKE_SA rekey: new IKE SPIs on both sides, the CHILD_SA carried over, we are its initiator', async () => {
+      const ours = site.ours!;
+      const before = current;
+      const after = await ours.daemon.rekeyIke(before.ikeSpi);
+      expect(after.ikeSpi).not.toBe(before.ikeSpi);
+      const m = await mirrored((x) => x.ours.ikeSpi === after.ikeSpi);
+      expect(m.ours.initiator).toBe(true);
+      expect(m.ours.children.map((c) => c.spiIn)).toEqual(before.children.map((c) => c.spiIn));
+    });
+  const charonIkeRekey = () =>
+    it("charon's IKE_SA rekey: we answer and move to the new IKE SA, charon its initiator", async () => {
+      const before = current;
+      await site.charon.rekey({ ike: name });
+      const m = await mirrored((x) => x.ours.ikeSpi !== before.ikeSpi);
+      expect(m.ours.initiator).toBe(false);
+      expect(m.ours.children.map((c) => c.spiIn)).toEqual(before.children.map((c) => c.spiIn));
+    });
+  if (initiator === 'ours') {
+    charonIkeRekey();
+    ourIkeRekey();
+  } else {
+    ourIkeRekey();
+    charonIkeRekey();
+  }
+
+  if (initiator === 'ours') {
+    it('MOBIKE: our address is replaced, we move with UPDATE_SA_ADDRESSES, charon follows', async () => {
+      const { pair, charon } = site;
+      const ours = site.ours!;
+      const old = pair.b.ipv4;
+      await pair.addAddress('b', `${moved}/24`);
+      const updated = ours.expect('ike.addresses-updated', (e) => e.local.ip === moved);
+      await ours.daemon.roam(current.ikeSpi, { local: moved });
+      expect(await updated).toMatchObject({ cause: 'mobike', local: { ip: moved, port: 4500 } });
+      await pair.removeAddress('b', `${old}/24`);
+      const m = await mirrored();
+      expect(m.ours.local).toBe(`${moved}:4500`);
+      expect(m.theirs.remoteHost).toBe(moved);
+      expect(m.ours.children[0]).toMatchObject({ local: moved });
+      expect(await ours.daemon.liveness(m.ours.ikeSpi)).toBe(true);
+      expect(await charon.log()).toMatch(
+        /remote endpoint changed from 192\.0\.2\.2\[4500\] to 192\.0\.2\.12\[4500\]/,
+      );
+    });
+
+    it('DELETE: we delete the CHILD_SA, then charon deletes the IKE_SA', async () => {
+      const { charon } = site;
+      const ours = site.ours!;
+      const child = current.children[0]!;
+      await ours.daemon.deleteChild(current.ikeSpi, Number.parseInt(child.spiIn, 16));
+      await charon.waitForSas('charon without the CHILD_SA', (sas) => {
+        const sa = sas.find((s) => s.name === name);
+        return sa && sa.children.length === 0 ? sa : undefined;
+      });
+      const m = await mirrored();
+      expect(m.ours.children).toEqual([]);
+      const deleted = ours.expect('ike.sa-deleted', (e) => e.ikeSpi === current.ikeSpi);
+      await charon.terminate({ ike: name });
+      await deleted;
+      expect(ours.daemon.listSas()).toEqual([]);
+      expect(await ours.kernel.dumpSas()).toEqual([]);
+    });
+  } else {
+    it("MOBIKE: charon's address is replaced, charon moves (kernel-netlink event), we follow", async () => {
+      const { pair, charon } = site;
+      const ours = site.ours!;
+      const old = pair.a.ipv4;
+      const updated = ours.expect('ike.addresses-updated', (e) => e.remote.ip === moved, 20_000);
+      await pair.addAddress('a', `${moved}/24`);
+      await pair.removeAddress('a', `${old}/24`);
+      expect(await updated).toMatchObject({ cause: 'mobike', remote: { ip: moved, port: 4500 } });
+      const m = await mirrored();
+      expect(m.ours.remote).toBe(`${moved}:4500`);
+      expect(m.theirs.localHost).toBe(moved);
+      expect(m.ours.children[0]).toMatchObject({ remote: moved });
+      expect(await ours.daemon.liveness(m.ours.ikeSpi)).toBe(true);
+      expect(await charon.log()).toMatch(/requesting address change using MOBIKE/);
+    });
+
+    it('DELETE: charon deletes the CHILD_SA, then we delete the IKE_SA', async () => {
+      const { charon } = site;
+      const ours = site.ours!;
+      await charon.terminate({ child: `net-${name}` });
+      await waitUntil('our CHILD_SA gone', async () =>
+        ours.daemon.listSas()[0]?.children.length === 0 ? true : undefined,
+      );
+      const m = await mirrored();
+      expect(m.theirs.children).toEqual([]);
+      await ours.daemon.terminate(current.ikeSpi);
+      await charon.waitForSas(`IKE_SA ${name} deleted`, gone(name));
+      expect(ours.daemon.listSas()).toEqual([]);
+      expect(await ours.kernel.dumpSas()).toEqual([]);
+    });
+  }
+}
+
+describeInterop('@mip6sec/ike daemon <-> charon: lifecycle of an IKE SA we initiated', () =>
+  lifecycle('ours'),
+);
+describeInterop('@mip6sec/ike daemon <-> charon: lifecycle of an IKE SA charon initiated', () =>
+  lifecycle('charon'),
+);
+
+/**
+ * swanctl.conf for a PSK net-to-net connection in the shape strongSwan's documentation gives it:
+ * addresses, PSK identities, the two subnets and the secret; proposals, ports, mode, MOBIKE and
+ * everything else are charon's defaults.
+ */
+function documentedPskConf(local: string, remote: string): string {
+  return `connections {
+  gw-gw {
+    local_addrs = ${local}
+    remote_addrs = ${remote}
+    local {
+      auth = psk
+      id = gw.interop.test
+    }
+    remote {
+      auth = psk
+      id = cli@interop.test
+    }
+    children {
+      net-net {
+        local_ts = 10.1.0.0/16
+        remote_ts = 10.2.0.0/16
+      }
+    }
+  }
+}
+secrets {
+  ike-1 {
+    id-1 = gw.interop.test
+    id-2 = cli@interop.test
+    secret = "${PSK}"
+  }
+}
+`;
+}
+
+describeInterop(
+  'mip6sec ike initiate (the built CLI in a namespace) <-> charon with documented defaults',
+  () => {
+    let site: InteropSite;
+
+    beforeAll(async () => {
+      // The CLI and the packages it runs, built as CI builds them (nothing to do when dist is current).
+      const tsc = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'apps/cli/tsconfig.lib.json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      if (tsc.status !== 0)
+        throw new CommandError('ECMDFAIL', `building the CLI failed:\n${tsc.stdout}${tsc.stderr}`);
+      site = await InteropSite.create('ike-charon-cli', { a: { inner: ['10.1.0.1'] } });
+      await writeFile(
+        join(site.charon.swanctlDir, 'conf.d', 'interop.conf'),
+        documentedPskConf(site.pair.a.ipv4, site.pair.b.ipv4),
+      );
+      await site.charon.loadAll();
+    });
+
+    afterEach(async (ctx) => {
+      if (ctx.task.result?.state === 'fail' && site) console.error(await site.diagnostics());
+    });
+
+    afterAll(async () => {
+      await site?.close();
+    });
+
+    const initiate = (extra: readonly string[]) =>
+      site.pair.exec(
+        'b',
+        [
+          process.execPath,
+          CLI,
+          'ike',
+          'initiate',
+          '--remote',
+          site.pair.a.ipv4,
+          '--id',
+          'cli@interop.test',
+          '--remote-id',
+          'gw.interop.test',
+          '--psk',
+          PSK,
+          '--local-ts',
+          '10.2.0.0/16',
+          '--remote-ts',
+          '10.1.0.0/16',
+          '--once',
+          '--timeout',
+          '20',
+          '--json',
+          ...extra,
+        ],
+        { allowFailure: true, timeoutMs: 40_000 },
+      );
+
+    it('establishes with --once and prints what charon lists (charon keeps it with --no-delete)', async () => {
+      const r = await initiate(['--no-delete']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const ours = JSON.parse(lines[0]!) as IkeSaListing & { type: string };
+      expect(ours.type).toBe('ike.sa');
+      const m = await waitUntil('charon to list the CLI IKE_SA', async () => {
+        const theirs = (await site.charon.listSas()).find((s) => s.name === 'gw-gw');
+        return theirs?.state === 'ESTABLISHED' && theirs.children.length === 1 ? theirs : undefined;
+      });
+      expect(mirrorMismatches(ours, m)).toEqual([]);
+      expect(ours).toMatchObject({
+        initiator: true,
+        local: `${site.pair.b.ipv4}:4500`,
+        localId: 'cli@interop.test',
+      });
+      // Our defaults (aes128-sha256-modp2048; ESP aes128gcm16 first) are among charon's.
+      expect(ours.algorithms).toBe('aes128-sha256-prfsha256-modp2048');
+      expect(ours.children[0]).toMatchObject({
+        localTs: ['10.2.0.0/16'],
+        remoteTs: ['10.1.0.0/16'],
+        mode: 'tunnel',
+        encap: true,
+      });
+      await site.charon.terminate({ ike: 'gw-gw' });
+    });
+
+    it('without --no-delete, deletes the IKE_SA on its way out', async () => {
+      const r = await initiate([]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const ours = JSON.parse(r.stdout.trim()) as IkeSaListing;
+      expect(ours.state).toBe('established');
+      expect((await site.charon.listSas()).filter((s) => s.name === 'gw-gw')).toEqual([]);
+      expect(await site.charon.log()).toMatch(/received DELETE for IKE_SA gw-gw\[\d+\]/);
+    });
+
+    it('a wrong PSK exits 1 naming AUTHENTICATION_FAILED', async () => {
+      const r = await site.pair.exec(
+        'b',
+        [
+          process.execPath,
+          CLI,
+          'ike',
+          'initiate',
+          '--remote',
+          site.pair.a.ipv4,
+          '--id',
+          'cli@interop.test',
+          '--psk',
+          `${PSK}-wrong`,
+          '--once',
+          '--timeout',
+          '20',
+        ],
+        { allowFailure: true, timeoutMs: 40_000 },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^error: AUTHENTICATION_FAILED: .+\n$/);
+    });
+  },
+);

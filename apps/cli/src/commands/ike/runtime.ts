@@ -1,0 +1,80 @@
+/**
+ * One IKE daemon of the CLI: the package's IkeDaemon on real UDP (UdpTransport, ports mapped as the
+ * options say), the real clock, the native crypto provider, and a simulated kernel that holds the
+ * CHILD_SAs (`--kernel sim`, the only backend the CLI has).
+ */
+import { Bus, SystemClock } from '@mip6sec/core';
+import { createCryptoProvider } from '@mip6sec/crypto';
+import { IkeDaemon, type IkeDaemonConfig, UdpTransport } from '@mip6sec/ike';
+import { PfkeyKernel, SimKernel } from '@mip6sec/kernel-sim';
+import type { IkeEndpoint } from './endpoint.js';
+import { PortMapTransport, portsOf } from './port-map-transport.js';
+
+export const KERNELS = ['sim'] as const;
+export type KernelChoice = (typeof KERNELS)[number];
+
+export interface CliDaemon {
+  readonly daemon: IkeDaemon;
+  readonly bus: Bus;
+  /** Deletes every IKE SA (telling the peers, waiting at most `ms` for their answers), then stops. */
+  shutdown(ms: number): Promise<void>;
+  /** Stops without deleting anything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A socket closed in the tick a datagram was handed to it drops the datagram, so the last answers
+ * (an AUTHENTICATION_FAILED, a DELETE response) get this long to leave before the sockets close.
+ */
+const LINGER_MS = 100;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts a daemon bound to `local` (its IKE and NAT-T ports); `remote` gives the peer's ports when
+ * they are not the standard ones. Rejects with the socket error when a port cannot be bound.
+ */
+export async function startDaemon(
+  config: IkeDaemonConfig,
+  local: IkeEndpoint,
+  remote: IkeEndpoint | undefined,
+): Promise<CliDaemon> {
+  const clock = new SystemClock();
+  const bus = new Bus();
+  const crypto = createCryptoProvider();
+  // SPIs as unpredictable as a real kernel's: two daemons on one address must not pick the same ones.
+  const seed = crypto.randomBytes(4);
+  const spiSeed = new DataView(seed.buffer, seed.byteOffset, 4).getUint32(0);
+  const kernel = new SimKernel(new PfkeyKernel({ clock, spiSeed }), bus);
+  const transport = new PortMapTransport(new UdpTransport(), portsOf(local), portsOf(remote));
+  const daemon = new IkeDaemon(config, bus, clock, kernel, crypto, transport);
+  await daemon.start();
+  // The daemon keeps a socket it could not bind as an error of its own rather than failing start().
+  const bindError = daemon.errors.find((e) => /bind/i.test(String(e.error)));
+  if (bindError) {
+    await daemon.stop();
+    throw bindError.error;
+  }
+  const stop = async () => {
+    await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+    await daemon.stop();
+    bus.complete();
+  };
+  return {
+    daemon,
+    bus,
+    async shutdown(ms: number) {
+      const sas = daemon.listSas().filter((s) => s.state === 'established');
+      if (sas.length > 0 && ms > 0)
+        await within(Promise.allSettled(sas.map((s) => daemon.terminate(s.ikeSpi))), ms);
+      await stop();
+    },
+    stop,
+  };
+}

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { runScenario } from '../dist/index.js';
+const [strategy='migrate', mns='1', handovers='3', scenario='handover', extra='{}'] = process.argv.slice(2);
+const r = await runScenario(strategy, { scenario, mns: +mns, handovers: +handovers, rttMs: 50, loss: 0.01, seed: 1, ...JSON.parse(extra) });
+const m = r.metrics;
+console.log(strategy, scenario, 'done', m.handoversCompleted, '/', m.handovers, 'viol', m.invariantViolations, 'ike', m.ikeExchanges, 'msgs', m.ikeMessages, 'kern', m.kernelMessages, 'int', m.interruptionMs.median, m.interruptionMs.p99, 'lost', m.packetsLost, '/', m.packetsSent, 'air', m.bytesOnAir, 'rt', m.roundTrips.toFixed(2), 'wall', m.wallTimeMs.toFixed(0));
+for (const v of m.violations.slice(0, 12)) console.log('  ', v.step, v.host, v.object, '|', v.rule, '|', v.detail);
+console.log(JSON.stringify(m.steps.map((s) => [s.ikeExchanges, s.interruptionMedianMs, s.violations])));
+console.log(JSON.stringify(m.strategyCounters));
+process.exit(0);
