@@ -1,13 +1,18 @@
 /**
  * `mip6sec ike` as two real processes over loopback UDP (127.0.0.1 and ::1, high ports, so no root
  * is needed): respond and initiate with --once agree on one IKE_SA and CHILD_SA; a wrong PSK makes
- * both exit 1 naming AUTHENTICATION_FAILED; a serving responder prints events as JSON lines and
- * stops cleanly on SIGTERM; bench drives setups against it; bad options fail with one error line.
+ * both exit 1 naming AUTHENTICATION_FAILED; certificates (made with openssl) authenticate, and one
+ * from a CA the responder does not trust is refused; a serving responder prints events as JSON
+ * lines and stops cleanly on SIGTERM; bench drives setups against it; bad options fail with one
+ * error line.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, cli, expectInputError, jsonLines } from './cli.test-util.js';
 
 interface Running {
@@ -452,6 +457,195 @@ describe('mip6sec ike initiate / respond over loopback', () => {
   });
 });
 
+/** A CA and end-entity certificates (ECDSA P-256, subjectAltName dNSName) made with openssl. */
+function makePki(dir: string, ca: string, entities: readonly string[]): void {
+  const openssl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  const ec = ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  openssl(['genpkey', ...ec, '-out', `${ca}.key`]);
+  openssl([
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    `${ca}.key`,
+    '-subj',
+    `/O=mip6sec/CN=${ca}`,
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+    '-out',
+    `${ca}.pem`,
+  ]);
+  for (const name of entities) {
+    writeFileSync(
+      join(dir, `${name}.ext`),
+      `subjectAltName=DNS:${name}\nkeyUsage=critical,digitalSignature\n`,
+    );
+    openssl(['genpkey', ...ec, '-out', `${name}.key`]);
+    openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/O=mip6sec/CN=${name}`, '-out', `${name}.csr`]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-set_serial',
+      String(randomInt(1, 1_000_000)),
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ]);
+  }
+}
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+describe.skipIf(!hasOpenssl)('mip6sec ike with certificates (needs the openssl command)', () => {
+  let dir: string;
+  const file = (name: string) => join(dir, name);
+  const certArgs = (name: string, ca: string) => [
+    '--cert',
+    file(`${name}.pem`),
+    '--key',
+    file(`${name}.key`),
+    '--ca',
+    file(`${ca}.pem`),
+  ];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mip6sec-cli-pki-'));
+    makePki(dir, 'ca', ['gw.example.org', 'alice.example.org']);
+    makePki(dir, 'other-ca', ['mallory.example.org']);
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('authenticates both ends with ECDSA certificates chained to one CA', async () => {
+    const p = ports();
+    const responder = start([
+      'ike',
+      'respond',
+      '--local',
+      `127.0.0.1:${p.b}`,
+      '--id',
+      'gw.example.org',
+      ...certArgs('gw.example.org', 'ca'),
+      '--once',
+      '--timeout',
+      '20',
+      '--json',
+    ]);
+    await responder.line((l) => l.includes('"listening"'));
+    const initiator = start([
+      'ike',
+      'initiate',
+      '--local',
+      `127.0.0.1:${p.a}`,
+      '--remote',
+      `127.0.0.1:${p.b}`,
+      '--id',
+      'alice.example.org',
+      '--remote-id',
+      'gw.example.org',
+      ...certArgs('alice.example.org', 'ca'),
+      '--once',
+      '--timeout',
+      '20',
+      '--json',
+    ]);
+    const [ri, rr] = await Promise.all([initiator.done, responder.done]);
+    expect([ri.status, ri.stderr]).toEqual([0, '']);
+    expect([rr.status, rr.stderr]).toEqual([0, '']);
+    const [i] = jsonLines(ri.stdout) as unknown as Listing[];
+    const r = (jsonLines(rr.stdout) as unknown as Listing[]).find((l) => l.type === 'ike.sa')!;
+    expectMirrored(i!, r);
+    expect([i!.localId, i!.remoteId]).toEqual(['alice.example.org', 'gw.example.org']);
+  });
+
+  it('refuses a certificate from a CA it does not trust: both exit 1 with AUTHENTICATION_FAILED', async () => {
+    const p = ports();
+    const responder = start([
+      'ike',
+      'respond',
+      '--local',
+      `127.0.0.1:${p.b}`,
+      '--id',
+      'gw.example.org',
+      ...certArgs('gw.example.org', 'ca'),
+      '--once',
+      '--timeout',
+      '20',
+    ]);
+    await responder.line((l) => l.startsWith('listening on'));
+    const initiator = start([
+      'ike',
+      'initiate',
+      '--local',
+      `127.0.0.1:${p.a}`,
+      '--remote',
+      `127.0.0.1:${p.b}`,
+      '--id',
+      'mallory.example.org',
+      '--remote-id',
+      'gw.example.org',
+      ...certArgs('mallory.example.org', 'ca'),
+      '--once',
+      '--timeout',
+      '20',
+    ]);
+    const [ri, rr] = await Promise.all([initiator.done, responder.done]);
+    expectInputError(ri, /^error: AUTHENTICATION_FAILED: .+$/);
+    expect(rr.status).toBe(1);
+    expect(rr.stderr).toMatch(
+      /^error: AUTHENTICATION_FAILED: peer 'mallory\.example\.org' failed authentication: .+\n$/,
+    );
+  });
+
+  it('refuses --psk together with certificates, and a missing file', () => {
+    expectInputError(
+      cli([
+        'ike',
+        'initiate',
+        '--remote',
+        '127.0.0.1:40002',
+        '--psk',
+        'x',
+        ...certArgs('gw.example.org', 'ca'),
+      ]),
+      /^error: EINVAL: give either --psk or --cert\/--key\/--ca, not both$/,
+    );
+    expectInputError(
+      cli([
+        'ike',
+        'initiate',
+        '--remote',
+        '127.0.0.1:40002',
+        '--cert',
+        file('nope.pem'),
+        '--key',
+        file('nope.key'),
+        '--ca',
+        file('ca.pem'),
+      ]),
+      /^error: ENOENT: --cert .*nope\.pem: .+$/,
+    );
+  });
+});
+
 describe('mip6sec ike: bad options', () => {
   it('refuses an IPv6 address with a port but no brackets', () => {
     // (::1:500 would be an address, 0:0:0:0:0:0:1:500; 15010 is too long for a group.)
@@ -478,7 +672,7 @@ describe('mip6sec ike: bad options', () => {
   it('needs a PSK', () => {
     expectInputError(
       cli(['ike', 'bench', '--local', '127.0.0.1:40000', '--remote', '127.0.0.1:40002']),
-      /^error: EINVAL: give --psk SECRET$/,
+      /^error: EINVAL: give --psk SECRET, or --cert, --key and --ca$/,
     );
   });
 

@@ -374,12 +374,14 @@ export function kernelComplianceSuite(options: KernelComplianceOptions): void {
     });
 
     describe.skipIf(!f.migrate)('MIGRATE', () => {
-      beforeEach(async () => {
+      /** The tunnel policy on CoA1 and, where the kernel holds SAs, its SA. */
+      const installTunnel = async (): Promise<void> => {
         await backend.addPolicy(tunnelId, tunnel(a.coa1));
         if (f.espStates) await backend.addSa(saId(0x6001), gcm());
-      });
+      };
 
       it('moves the tunnel template and its SA in place and publishes kernel.migrate', async () => {
+        await installTunnel();
         await backend.migrate(move(a.coa1, a.coa2));
         expect((await backend.queryPolicy(tunnelId))?.templates).toEqual(tunnel(a.coa2).templates);
         if (f.espStates) {
@@ -400,6 +402,7 @@ export function kernelComplianceSuite(options: KernelComplianceOptions): void {
       });
 
       it('ENODATA when no template has the old endpoints (the same MIGRATE twice), nothing changed', async () => {
+        await installTunnel();
         await backend.migrate(move(a.coa1, a.coa2));
         const before = await snapshot();
         await expectKernelError(backend.migrate(move(a.coa1, a.coa2)), 'ENODATA');
@@ -407,6 +410,7 @@ export function kernelComplianceSuite(options: KernelComplianceOptions): void {
       });
 
       it('ENOENT when no policy has the selector and direction, nothing changed', async () => {
+        await installTunnel();
         const before = await snapshot();
         const other = selector('2001:db8:0:1::200', parsePrefix('::/0'));
         await expectKernelError(backend.migrate({ ...move(a.coa1, a.coa2), selector: other }), 'ENOENT');
@@ -415,6 +419,7 @@ export function kernelComplianceSuite(options: KernelComplianceOptions): void {
       });
 
       it('EINVAL for a malformed MIGRATE (no bundles, an all-zero new endpoint), nothing changed', async () => {
+        await installTunnel();
         const before = await snapshot();
         await expectKernelError(backend.migrate({ ...move(a.coa1, a.coa2), bundles: [] }), 'EINVAL');
         await expectKernelError(

@@ -14,6 +14,7 @@
  */
 export * from './address.js';
 export * from './binding.js';
+export * from './binding-policies.js';
 export * from './clock.js';
 export type * from './crypto.js';
 export * from './errors.js';

@@ -3,7 +3,15 @@
  * upper-layer protocol, ports, and for the Mobility Header (protocol 135) the MH type, which
  * RFC 3776/4877 policies select on (BU/BA in transport mode, HoTI/HoT in the tunnel).
  */
-import { formatPrefix, hostPrefix, type Ip, ipFamily, type Prefix, prefixContains } from './address.js';
+import {
+  canonicalIp,
+  formatPrefix,
+  hostPrefix,
+  type Ip,
+  ipFamily,
+  type Prefix,
+  prefixContains,
+} from './address.js';
 
 /** IPSEC_ULPROTO_ANY in linux/ipsec.h: the selector matches every upper-layer protocol. */
 export const PROTO_ANY = 255;
@@ -42,9 +50,12 @@ export function selector(
   dst: Prefix | Ip,
   opts: { proto?: number; srcPort?: number; dstPort?: number; mhType?: number } = {},
 ): Selector {
+  // Canonical text, so two spellings of one selector compare (and key maps) equal.
+  const norm = (p: Prefix | Ip): Prefix =>
+    typeof p === 'string' ? hostPrefix(canonicalIp(p)) : { addr: canonicalIp(p.addr), len: p.len };
   const s: Selector = {
-    src: typeof src === 'string' ? hostPrefix(src) : src,
-    dst: typeof dst === 'string' ? hostPrefix(dst) : dst,
+    src: norm(src),
+    dst: norm(dst),
     proto: opts.proto ?? PROTO_ANY,
     srcPort: opts.srcPort ?? 0,
     dstPort: opts.dstPort ?? 0,

@@ -14,3 +14,17 @@ it('uses the same RFC 3526 prime as OpenSSL modp14', () => {
 it('finds node:crypto on Node', () => {
   expect(hasNodeCrypto()).toBe(true);
 });
+
+it('AEAD keys changed in place are never used stale (keys are cached as KeyObjects per array)', () => {
+  const p = new NativeCryptoProvider();
+  const key = new Uint8Array(16).fill(1);
+  const nonce = new Uint8Array(12);
+  const pt = Uint8Array.of(1, 2, 3, 4);
+  const first = p.aesGcmSeal(key, nonce, new Uint8Array(0), pt);
+  key.fill(2);
+  const second = p.aesGcmSeal(key, nonce, new Uint8Array(0), pt);
+  expect(toHex(second)).not.toBe(toHex(first));
+  expect(toHex(second)).toBe(toHex(p.aesGcmSeal(new Uint8Array(16).fill(2), nonce, new Uint8Array(0), pt)));
+  expect(() => p.aesGcmOpen(key, nonce, new Uint8Array(0), first)).toThrow(/ICV/);
+  expect(p.aesGcmOpen(key, nonce, new Uint8Array(0), second)).toEqual(pt);
+});

@@ -3,7 +3,7 @@
  * (connections.<conn> / children.<child>), and its normalization: proposals parsed, identities
  * and traffic selectors checked, so a bad configuration fails when the daemon is built.
  */
-import type { Ip } from '@mip6sec/core';
+import { type Ip, isIp } from '@mip6sec/core';
 import type { AuthenticatorFactory } from './auth/authenticator.js';
 import { type CertificateAuthOptions, certificateAuthenticator } from './auth/certificate.js';
 import { pskAuthenticator } from './auth/psk.js';
@@ -240,6 +240,12 @@ export function resolvePeer(
 ): ResolvedPeer {
   const where = `peer ${p.name}`;
   if (!p.name) throw new IkeError('EINVAL', 'peer without a name');
+  for (const [field, ip] of [
+    ['local', p.local],
+    ['remote', p.remote],
+  ] as const)
+    if (ip !== undefined && !isIp(ip))
+      throw new IkeError('EINVAL', `${where}: ${field} ${JSON.stringify(ip)} is not an address`);
   if (p.localId !== undefined) parseIdentity(p.localId);
   if (p.remoteId !== undefined && p.remoteId !== '%any') parseIdentity(p.remoteId);
   let pool: HomeAddressPool | undefined;
@@ -328,6 +334,8 @@ export function resolveConfig(c: IkeDaemonConfig): ResolvedDaemonConfig {
   const nonceLength = c.nonceLength ?? 32;
   if (nonceLength < 16 || nonceLength > 256)
     throw new IkeError('EINVAL', 'nonce length must be 16 to 256 bytes');
+  for (const ip of c.listen ?? [])
+    if (!isIp(ip)) throw new IkeError('EINVAL', `listen address ${JSON.stringify(ip)} is not an address`);
   const windowSize = c.windowSize ?? 1;
   if (!Number.isInteger(windowSize) || windowSize < 1 || windowSize > 64)
     throw new IkeError('EINVAL', 'window size must be 1 to 64');

@@ -733,10 +733,13 @@ export class IkeDaemon implements KeyManager, Startable {
     if (!tmpl) return;
     const key = `${tmpl.reqid}|${policyKey(ev.policy)}`;
     if (this.acquiring.has(key)) return;
+    // A CHILD_SA already serving this policy: same reqid and selectors covering the policy's
+    // (reqids are per policy class, so on a home agent other MNs' CHILD_SAs share them).
+    const covers = childCovers(ev.policy.selector, ev.policy.dir);
     const live = [...e.sas.values()].some(
       (sa) =>
         sa.state !== 'dead' &&
-        sa.liveChildren().some((c) => c.reqid === tmpl.reqid && c.state === 'installed'),
+        sa.liveChildren().some((c) => c.reqid === tmpl.reqid && c.state === 'installed' && covers(c)),
     );
     if (live) return;
     this.acquiring.add(key);
@@ -848,13 +851,7 @@ export class IkeDaemon implements KeyManager, Startable {
     // Reqids are per policy class, not per peer (a home agent shares them among its mobile nodes):
     // only CHILD_SAs whose selectors cover the migrated policy's addresses belong to this MIGRATE.
     const out = ev.dir === 'out';
-    const sel = {
-      local: rangeFromSelector(ev.selector, out ? 'src' : 'dst'),
-      remote: rangeFromSelector(ev.selector, out ? 'dst' : 'src'),
-    };
-    const covers = (c: ChildSa) =>
-      c.localTs.some((t) => addressesOverlap(t, sel.local)) &&
-      c.remoteTs.some((t) => addressesOverlap(t, sel.remote));
+    const covers = childCovers(ev.selector, ev.dir);
     for (const b of ev.bundles) {
       const oldLocal = out ? b.oldSrc : b.oldDst;
       const oldRemote = out ? b.oldDst : b.oldSrc;
@@ -888,4 +885,13 @@ export class IkeDaemon implements KeyManager, Startable {
 
 function addressesOverlap(a: TsRange, b: TsRange): boolean {
   return a.family === b.family && a.start <= b.end && b.start <= a.end;
+}
+
+/** Whether a CHILD_SA's traffic selectors overlap a policy's addresses (ports and protocol aside). */
+function childCovers(selector: Selector, dir: Direction): (c: ChildSa) => boolean {
+  const out = dir === 'out';
+  const local = rangeFromSelector(selector, out ? 'src' : 'dst');
+  const remote = rangeFromSelector(selector, out ? 'dst' : 'src');
+  return (c) =>
+    c.localTs.some((t) => addressesOverlap(t, local)) && c.remoteTs.some((t) => addressesOverlap(t, remote));
 }

@@ -51,6 +51,14 @@ export {
   parseCertificate,
   validateChain,
 } from './auth/x509.js';
+export {
+  benchIkeSetups,
+  benchResponder,
+  percentile,
+  type ResponderBenchOptions,
+  type SetupBenchOptions,
+  type SetupBenchResult,
+} from './bench-driver.js';
 export * from './bytes.js';
 export type { ChildKeysByDirection, ChildSpec, ChildState } from './child-sa.js';
 export * from './config.js';
@@ -89,6 +97,7 @@ export {
   type InitiateOptions,
   type InitiateResult,
 } from './ike-daemon.js';
+export { MemoryNetwork } from './memory-transport.js';
 export {
   decodeHeader,
   decodeMessage,

@@ -37,6 +37,7 @@ import {
   IPPROTO_IPIP,
   IPPROTO_IPV6,
   type IpPacketSpec,
+  MAX_IP_HEADER_LEN,
   packetKey,
   parseIpPacket,
   parseUdp,
@@ -101,6 +102,8 @@ interface Layer {
   payload: Uint8Array;
   homeAddressOption?: Ip;
   routingHeader2?: Ip;
+  /** Bytes free before `payload` in its buffer, ours to write the IP header into (see espSeal). */
+  headroom?: number;
 }
 
 class Drop extends Error {
@@ -236,7 +239,8 @@ export class Datapath {
       nextHeader = cur.proto;
       out = { ...cur, proto: IPPROTO_ESP };
     }
-    const esp = espSeal(this.d.crypto, sa, seq, nextHeader, inner);
+    // Room for the outer IP header in the ESP buffer, so the packet is never copied again.
+    const esp = espSeal(this.d.crypto, sa, seq, nextHeader, inner, sa.encap ? 0 : MAX_IP_HEADER_LEN);
     this.d.lifetimes.count(sa, inner.length);
     if (sa.encap) {
       const outerSrc = out.src;
@@ -245,9 +249,10 @@ export class Datapath {
         ...out,
         proto: 17,
         payload: buildUdp(outerSrc, outerDst, sa.encap.sport, sa.encap.dport, esp, false),
+        headroom: 0,
       };
     }
-    return { ...out, payload: esp };
+    return { ...out, payload: esp, headroom: MAX_IP_HEADER_LEN };
   }
 
   // RFC 4303 3.3.3: the counter never cycles; at its end the packet is refused (Linux: EOVERFLOW).
@@ -262,7 +267,7 @@ export class Datapath {
 
   private bytesOf(l: Layer): Uint8Array {
     const spec: IpPacketSpec = { ...l, ...(ipFamily(l.src) === 4 ? { id: this.ipId++ & 0xffff } : {}) };
-    return buildIpPacket(spec);
+    return buildIpPacket(spec, l.headroom ?? 0);
   }
 
   private bypass(l: Layer): OutputResult {

@@ -1,4 +1,4 @@
-import { createCryptoProvider } from '@mip6sec/crypto';
+import { createCryptoProvider, PortableCryptoProvider } from '@mip6sec/crypto';
 import { describe, expect, it } from 'vitest';
 import { type EspSuite, espHeader, espOpen, espSeal } from './esp.js';
 
@@ -63,5 +63,25 @@ describe('ESP (RFC 4303)', () => {
     const s = suites[0]!;
     const esp = espSeal(crypto, s, { hi: 0, lo: 0x01020304 }, 41, new Uint8Array(4));
     expect(Buffer.from(esp.subarray(8, 16)).toString('hex')).toBe('0000000001020304');
+  });
+
+  it('leaves headroom before the packet when asked, and both providers make the same AEAD packets', () => {
+    const portable = new PortableCryptoProvider();
+    for (const s of suites) {
+      const seq = { hi: s.esn ? 3 : 0, lo: 77 };
+      const payload = key(33);
+      const plain = espSeal(crypto, s, seq, 17, payload);
+      const roomy = espSeal(crypto, s, seq, 17, payload, 88);
+      expect(roomy.byteOffset).toBe(88);
+      expect(roomy.length).toBe(plain.length);
+      const other = espSeal(portable, s, seq, 17, payload);
+      if (s.enc.alg !== 'aes-cbc') {
+        expect(Buffer.from(roomy).equals(Buffer.from(plain)), s.enc.alg).toBe(true);
+        expect(Buffer.from(other).equals(Buffer.from(plain)), s.enc.alg).toBe(true);
+      }
+      for (const p of [crypto, portable])
+        for (const esp of [plain, roomy, other])
+          expect(espOpen(p, s, seq, esp)).toEqual({ ok: true, nextHeader: 17, payload });
+    }
   });
 });

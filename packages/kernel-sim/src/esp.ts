@@ -32,15 +32,45 @@ function icvLength(s: EspSuite): number {
   return ENC_TRANSFORMS[s.enc.alg].icvLength || INTEG_TRANSFORMS[s.integ?.alg ?? 'none'].icvLength;
 }
 
+// Per-packet scratch for the AEAD nonce and AAD. Both are consumed before the provider call returns
+// (node:crypto copies the IV and digests the AAD at once, noble's AEADs finish inside the call), so one
+// buffer each serves every packet.
+const NONCE = new Uint8Array(12);
+const AAD = new Uint8Array(8);
+const AAD_ESN = new Uint8Array(12);
+const AAD_DV = new DataView(AAD.buffer);
+const AAD_ESN_DV = new DataView(AAD_ESN.buffer);
+
 function aad(spi: number, hi: number, lo: number, esn: boolean): Uint8Array {
-  const a = new Uint8Array(esn ? 12 : 8);
-  const dv = new DataView(a.buffer);
-  dv.setUint32(0, spi);
   if (esn) {
-    dv.setUint32(4, hi);
-    dv.setUint32(8, lo);
-  } else dv.setUint32(4, lo);
-  return a;
+    AAD_ESN_DV.setUint32(0, spi);
+    AAD_ESN_DV.setUint32(4, hi);
+    AAD_ESN_DV.setUint32(8, lo);
+    return AAD_ESN;
+  }
+  AAD_DV.setUint32(0, spi);
+  AAD_DV.setUint32(4, lo);
+  return AAD;
+}
+
+/** The salt from the end of the keying material (RFC 4106 8.1, RFC 7634 2), then the 8-byte IV. */
+function nonce(salt: Uint8Array, esp: Uint8Array, ivAt: number): Uint8Array {
+  NONCE.set(salt);
+  for (let i = 0; i < 8; i++) NONCE[4 + i] = esp[ivAt + i]!;
+  return NONCE;
+}
+
+// An SA's AEAD key split into cipher key and salt, once per keying material (the SA keeps its key object
+// for life, so the same views serve every packet).
+const splitKeys = new WeakMap<Uint8Array, { readonly key: Uint8Array; readonly salt: Uint8Array }>();
+
+function aeadKey(s: EspSuite): { readonly key: Uint8Array; readonly salt: Uint8Array } {
+  let k = splitKeys.get(s.enc.key);
+  if (!k) {
+    k = splitEncKey(s.enc.alg, s.enc.key);
+    splitKeys.set(s.enc.key, k);
+  }
+  return k;
 }
 
 function withSeqHi(data: Uint8Array, hi: number): Uint8Array {
@@ -50,79 +80,54 @@ function withSeqHi(data: Uint8Array, hi: number): Uint8Array {
   return out;
 }
 
-function aeadSeal(
-  c: CryptoProvider,
-  s: EspSuite,
-  nonce: Uint8Array,
-  ad: Uint8Array,
-  pt: Uint8Array,
-): Uint8Array {
-  const { key } = splitEncKey(s.enc.alg, s.enc.key);
-  return s.enc.alg === 'aes-gcm-16'
-    ? c.aesGcmSeal(key, nonce, ad, pt)
-    : c.chacha20Poly1305Seal(key, nonce, ad, pt);
-}
-
-function aeadOpen(
-  c: CryptoProvider,
-  s: EspSuite,
-  nonce: Uint8Array,
-  ad: Uint8Array,
-  sealed: Uint8Array,
-): Uint8Array {
-  const { key } = splitEncKey(s.enc.alg, s.enc.key);
-  return s.enc.alg === 'aes-gcm-16'
-    ? c.aesGcmOpen(key, nonce, ad, sealed)
-    : c.chacha20Poly1305Open(key, nonce, ad, sealed);
-}
-
-/** Builds an ESP packet (header to ICV) carrying `payload` with next header `nextHeader`. */
+/**
+ * Builds an ESP packet (header to ICV) carrying `payload` with next header `nextHeader`. The packet is
+ * made in one buffer: the plaintext (payload, padding, trailer) is laid out where the ciphertext goes and
+ * replaced by it. With `headroom`, that many bytes are left free in the buffer before the returned view, for
+ * the IP header the caller writes there (see `buildIpPacket`).
+ */
 export function espSeal(
   c: CryptoProvider,
   s: EspSuite,
   seq: { readonly hi: number; readonly lo: number },
   nextHeader: number,
   payload: Uint8Array,
+  headroom = 0,
 ): Uint8Array {
   const t = ENC_TRANSFORMS[s.enc.alg];
   const block = Math.max(t.blockSize, 4);
   const padLen = (block - ((payload.length + 2) % block)) % block;
-  const pt = new Uint8Array(payload.length + padLen + 2);
+  const ptLen = payload.length + padLen + 2;
+  const aead = t.icvLength > 0;
+  const ivLen = aead ? 8 : t.ivLength;
+  const icvLen = aead ? t.icvLength : INTEG_TRANSFORMS[s.integ?.alg ?? 'none'].icvLength;
+  const bodyAt = ESP_HEADER_LEN + ivLen;
+  const buf = new Uint8Array(headroom + bodyAt + ptLen + icvLen);
+  const out = headroom > 0 ? buf.subarray(headroom) : buf;
+  const dv = new DataView(buf.buffer, headroom);
+  dv.setUint32(0, s.spi);
+  dv.setUint32(4, seq.lo);
+  const pt = out.subarray(bodyAt, bodyAt + ptLen);
   pt.set(payload);
   for (let i = 1; i <= padLen; i++) pt[payload.length + i - 1] = i;
-  pt[pt.length - 2] = padLen;
-  pt[pt.length - 1] = nextHeader;
+  pt[ptLen - 2] = padLen;
+  pt[ptLen - 1] = nextHeader;
 
-  const header = new Uint8Array(ESP_HEADER_LEN);
-  const hv = new DataView(header.buffer);
-  hv.setUint32(0, s.spi);
-  hv.setUint32(4, seq.lo);
-
-  if (t.icvLength > 0) {
-    const iv = new Uint8Array(8);
-    const iview = new DataView(iv.buffer);
-    iview.setUint32(0, seq.hi);
-    iview.setUint32(4, seq.lo);
-    const { salt } = splitEncKey(s.enc.alg, s.enc.key);
-    const nonce = new Uint8Array(12);
-    nonce.set(salt);
-    nonce.set(iv, 4);
-    const sealed = aeadSeal(c, s, nonce, aad(s.spi, seq.hi, seq.lo, s.esn), pt);
-    const out = new Uint8Array(ESP_HEADER_LEN + 8 + sealed.length);
-    out.set(header);
-    out.set(iv, ESP_HEADER_LEN);
-    out.set(sealed, ESP_HEADER_LEN + 8);
+  if (aead) {
+    dv.setUint32(ESP_HEADER_LEN, seq.hi);
+    dv.setUint32(ESP_HEADER_LEN + 4, seq.lo);
+    const { key, salt } = aeadKey(s);
+    const n = nonce(salt, out, ESP_HEADER_LEN);
+    const ad = aad(s.spi, seq.hi, seq.lo, s.esn);
+    const sealed =
+      s.enc.alg === 'aes-gcm-16' ? c.aesGcmSeal(key, n, ad, pt) : c.chacha20Poly1305Seal(key, n, ad, pt);
+    out.set(sealed, bodyAt);
     return out;
   }
 
-  const iv = t.ivLength > 0 ? c.randomBytes(t.ivLength) : new Uint8Array(0);
-  const ct = s.enc.alg === 'aes-cbc' ? c.aesCbcEncrypt(s.enc.key, iv, pt) : pt;
-  const integAlg = s.integ?.alg ?? 'none';
-  const icvLen = INTEG_TRANSFORMS[integAlg].icvLength;
-  const out = new Uint8Array(ESP_HEADER_LEN + iv.length + ct.length + icvLen);
-  out.set(header);
-  out.set(iv, ESP_HEADER_LEN);
-  out.set(ct, ESP_HEADER_LEN + iv.length);
+  if (ivLen > 0) out.set(c.randomBytes(ivLen), ESP_HEADER_LEN);
+  if (s.enc.alg === 'aes-cbc')
+    out.set(c.aesCbcEncrypt(s.enc.key, out.subarray(ESP_HEADER_LEN, bodyAt), pt), bodyAt);
   if (icvLen > 0 && s.integ) {
     const covered = out.subarray(0, out.length - icvLen);
     const icv = integ(c, s.integ.alg, s.integ.key, s.esn ? withSeqHi(covered, seq.hi) : covered);
@@ -152,18 +157,15 @@ export function espOpen(
   const iv = esp.subarray(ESP_HEADER_LEN, ESP_HEADER_LEN + t.ivLength);
   let pt: Uint8Array;
   if (t.icvLength > 0) {
-    const { salt } = splitEncKey(s.enc.alg, s.enc.key);
-    const nonce = new Uint8Array(12);
-    nonce.set(salt);
-    nonce.set(iv, 4);
+    const { key, salt } = aeadKey(s);
+    const n = nonce(salt, esp, ESP_HEADER_LEN);
+    const ad = aad(s.spi, seq.hi, seq.lo, s.esn);
+    const sealed = esp.subarray(ESP_HEADER_LEN + t.ivLength);
     try {
-      pt = aeadOpen(
-        c,
-        s,
-        nonce,
-        aad(s.spi, seq.hi, seq.lo, s.esn),
-        esp.subarray(ESP_HEADER_LEN + t.ivLength),
-      );
+      pt =
+        s.enc.alg === 'aes-gcm-16'
+          ? c.aesGcmOpen(key, n, ad, sealed)
+          : c.chacha20Poly1305Open(key, n, ad, sealed);
     } catch {
       return { ok: false, reason: 'bad-icv' };
     }

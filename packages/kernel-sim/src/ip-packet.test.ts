@@ -7,6 +7,7 @@ import {
   IPPROTO_DSTOPTS,
   IPPROTO_ROUTING,
   internetChecksum,
+  MAX_IP_HEADER_LEN,
   packetKey,
   parseIpPacket,
   parseUdp,
@@ -45,6 +46,33 @@ describe('IPv6 with the Mobile IPv6 extension headers', () => {
     expect(p.payload).toEqual(mh);
     expect(bytes[p.nextHeaderOffset]).toBe(IPPROTO_MH);
     expect(IPPROTO_DSTOPTS).toBe(60);
+  });
+
+  it('writes the headers into headroom before the payload without copying it, and falls back when short', () => {
+    const spec = {
+      src: '2001:db8:c::5',
+      dst: '2001:db8::1',
+      proto: IPPROTO_MH,
+      homeAddressOption: '2001:db8::100',
+      routingHeader2: '2001:db8::200',
+    };
+    const mh = Uint8Array.of(59, 0, 5, 0, 0, 0, 0, 0);
+    const copied = buildIpPacket({ ...spec, payload: mh });
+    const room = new Uint8Array(MAX_IP_HEADER_LEN + mh.length).fill(0xee);
+    const payload = room.subarray(MAX_IP_HEADER_LEN);
+    payload.set(mh);
+    const inPlace = buildIpPacket({ ...spec, payload }, MAX_IP_HEADER_LEN);
+    expect(inPlace.buffer).toBe(room.buffer);
+    expect(hex(inPlace)).toBe(hex(copied));
+    // IPv4 needs 20 of the 88 bytes; the view starts where its header does.
+    const v4 = buildIpPacket({ src: '192.0.2.1', dst: '192.0.2.2', proto: 17, payload }, MAX_IP_HEADER_LEN);
+    expect(v4.byteOffset).toBe(MAX_IP_HEADER_LEN - 20);
+    expect(hex(v4)).toBe(hex(buildIpPacket({ src: '192.0.2.1', dst: '192.0.2.2', proto: 17, payload: mh })));
+    // Headroom smaller than the headers: a new buffer, the payload's untouched.
+    const short = room.subarray(80);
+    const fallback = buildIpPacket({ ...spec, payload: short }, 8);
+    expect(fallback.buffer).not.toBe(room.buffer);
+    expect(hex(fallback)).toBe(hex(buildIpPacket({ ...spec, payload: short.slice() })));
   });
 
   it('refuses truncated or malformed headers', () => {

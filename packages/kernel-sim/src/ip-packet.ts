@@ -39,6 +39,8 @@ export const IPV6_RTHDR_TYPE_2 = 2;
 export const IPV6_HEADER_LEN = 40;
 export const IPV4_HEADER_LEN = 20;
 export const UDP_HEADER_LEN = 8;
+/** The longest header `buildIpPacket` writes: IPv6 with a type 2 Routing Header and a Home Address option. */
+export const MAX_IP_HEADER_LEN = IPV6_HEADER_LEN + 24 + 24;
 export const DEFAULT_HOP_LIMIT = 64;
 
 export interface IpPacketSpec {
@@ -53,6 +55,21 @@ export interface IpPacketSpec {
   readonly hopLimit?: number;
   /** IPv4 identification. */
   readonly id?: number;
+}
+
+// Address text to bytes, remembered: a datapath writes the same few addresses into every packet, and
+// parsing IPv6 text costs more than the rest of the header. Callers only copy from the cached bytes.
+const ADDRESS_CACHE_MAX = 4096;
+const addressCache = new Map<Ip, Uint8Array>();
+
+function addressBytes(ip: Ip): Uint8Array {
+  let b = addressCache.get(ip);
+  if (!b) {
+    b = ipToBytes(ip);
+    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
+    addressCache.set(ip, b);
+  }
+  return b;
 }
 
 /** The one's complement sum of RFC 1071 over several byte ranges, folded, not yet inverted. */
@@ -79,8 +96,8 @@ export function internetChecksum(...parts: readonly Uint8Array[]): number {
 }
 
 function pseudoHeader(src: Ip, dst: Ip, proto: number, length: number): Uint8Array {
-  const s = ipToBytes(src);
-  const d = ipToBytes(dst);
+  const s = addressBytes(src);
+  const d = addressBytes(dst);
   if (s.length === 4) {
     const p = new Uint8Array(12);
     p.set(s, 0);
@@ -158,87 +175,98 @@ export function udpChecksumOk(src: Ip, dst: Ip, pdu: Uint8Array): boolean {
   return sum16([pseudoHeader(src, dst, IPPROTO_UDP, pdu.length), pdu]) === 0xffff;
 }
 
-function homeAddressOptionHeader(next: number, hoa: Ip): Uint8Array {
-  // 2 bytes of header, PadN of 4 bytes puts the option at offset 6 (8n+6), 18 bytes of option: 24 in all.
-  const h = new Uint8Array(24);
-  h[0] = next;
-  h[1] = 2;
-  h[2] = IP6OPT_PADN;
-  h[3] = 2;
-  h[6] = IP6OPT_HOME_ADDRESS;
-  h[7] = 16;
-  h.set(ipToBytes(hoa), 8);
-  return h;
-}
-
-function routingHeader2(next: number, hoa: Ip): Uint8Array {
-  const h = new Uint8Array(24);
-  h[0] = next;
-  h[1] = 2;
-  h[2] = IPV6_RTHDR_TYPE_2;
-  h[3] = 1;
-  h.set(ipToBytes(hoa), 8);
-  return h;
-}
-
-/** A whole IPv6 or IPv4 packet; the family follows the addresses. */
-export function buildIpPacket(spec: IpPacketSpec): Uint8Array {
+/**
+ * A whole IPv6 or IPv4 packet; the family follows the addresses. With `headroom`, `spec.payload` is a view
+ * with at least that many bytes before it in its buffer that belong to the caller (as `espSeal` leaves
+ * them): the headers are written there and the packet returned as a view of the same buffer, without
+ * copying the payload. Headers longer than the headroom fall back to a new buffer.
+ */
+export function buildIpPacket(spec: IpPacketSpec, headroom = 0): Uint8Array {
   const fam = ipFamily(spec.src);
   if (ipFamily(spec.dst) !== fam)
     fail('EINVAL', `source ${spec.src} and destination ${spec.dst} differ in family`);
-  return fam === 6 ? buildIpv6(spec) : buildIpv4(spec);
-}
-
-function buildIpv6(spec: IpPacketSpec): Uint8Array {
-  const ext: Uint8Array[] = [];
-  let next = spec.proto;
-  // Built inside out: the header nearest the payload first.
-  if (spec.homeAddressOption !== undefined) {
-    ext.unshift(homeAddressOptionHeader(next, spec.homeAddressOption));
-    next = IPPROTO_DSTOPTS;
+  const hdr = fam === 6 ? ipv6HeaderLength(spec) : ipv4HeaderLength(spec);
+  const total = hdr + spec.payload.length;
+  let out: Uint8Array;
+  if (headroom >= hdr && spec.payload.byteOffset >= hdr) {
+    out = new Uint8Array(spec.payload.buffer, spec.payload.byteOffset - hdr, total);
+  } else {
+    out = new Uint8Array(total);
+    out.set(spec.payload, hdr);
   }
-  if (spec.routingHeader2 !== undefined) {
-    ext.unshift(routingHeader2(next, spec.routingHeader2));
-    next = IPPROTO_ROUTING;
-  }
-  const extLen = ext.reduce((n, e) => n + e.length, 0);
-  const payloadLength = extLen + spec.payload.length;
-  if (payloadLength > 0xffff) fail('EMSGSIZE', `IPv6 payload of ${payloadLength} bytes needs a jumbogram`);
-  const out = new Uint8Array(IPV6_HEADER_LEN + payloadLength);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, 6 << 28);
-  dv.setUint16(4, payloadLength);
-  out[6] = next;
-  out[7] = spec.hopLimit ?? DEFAULT_HOP_LIMIT;
-  out.set(ipToBytes(spec.src), 8);
-  out.set(ipToBytes(spec.dst), 24);
-  let at = IPV6_HEADER_LEN;
-  for (const e of ext) {
-    out.set(e, at);
-    at += e.length;
-  }
-  out.set(spec.payload, at);
+  if (fam === 6) writeIpv6Header(out, spec, hdr);
+  else writeIpv4Header(out, spec);
   return out;
 }
 
-function buildIpv4(spec: IpPacketSpec): Uint8Array {
+const IPV6_EXT_LEN = 24;
+
+function ipv6HeaderLength(spec: IpPacketSpec): number {
+  let n = IPV6_HEADER_LEN;
+  if (spec.homeAddressOption !== undefined) n += IPV6_EXT_LEN;
+  if (spec.routingHeader2 !== undefined) n += IPV6_EXT_LEN;
+  const payloadLength = n - IPV6_HEADER_LEN + spec.payload.length;
+  if (payloadLength > 0xffff) fail('EMSGSIZE', `IPv6 payload of ${payloadLength} bytes needs a jumbogram`);
+  return n;
+}
+
+/** The IPv6 header and its extension headers (RFC 6275 6.3 order: RH2, then the HAO) in out[0, hdr). */
+function writeIpv6Header(out: Uint8Array, spec: IpPacketSpec, hdr: number): void {
+  out.fill(0, 0, hdr);
+  let next = spec.proto;
+  // Written inside out: the header nearest the payload first.
+  let at = hdr;
+  if (spec.homeAddressOption !== undefined) {
+    at -= IPV6_EXT_LEN;
+    // 2 bytes of header, PadN of 4 bytes puts the option at offset 6 (8n+6), 18 bytes of option: 24 in all.
+    out[at] = next;
+    out[at + 1] = 2;
+    out[at + 2] = IP6OPT_PADN;
+    out[at + 3] = 2;
+    out[at + 6] = IP6OPT_HOME_ADDRESS;
+    out[at + 7] = 16;
+    out.set(addressBytes(spec.homeAddressOption), at + 8);
+    next = IPPROTO_DSTOPTS;
+  }
+  if (spec.routingHeader2 !== undefined) {
+    at -= IPV6_EXT_LEN;
+    out[at] = next;
+    out[at + 1] = 2;
+    out[at + 2] = IPV6_RTHDR_TYPE_2;
+    out[at + 3] = 1;
+    out.set(addressBytes(spec.routingHeader2), at + 8);
+    next = IPPROTO_ROUTING;
+  }
+  const payloadLength = out.length - IPV6_HEADER_LEN;
+  out[0] = 6 << 4;
+  out[4] = payloadLength >> 8;
+  out[5] = payloadLength & 0xff;
+  out[6] = next;
+  out[7] = spec.hopLimit ?? DEFAULT_HOP_LIMIT;
+  out.set(addressBytes(spec.src), 8);
+  out.set(addressBytes(spec.dst), 24);
+}
+
+function ipv4HeaderLength(spec: IpPacketSpec): number {
   if (spec.homeAddressOption !== undefined || spec.routingHeader2 !== undefined) {
     fail('EINVAL', 'the Home Address option and the type 2 Routing Header are IPv6 headers');
   }
   const total = IPV4_HEADER_LEN + spec.payload.length;
   if (total > 0xffff) fail('EMSGSIZE', `IPv4 packet of ${total} bytes`);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
+  return IPV4_HEADER_LEN;
+}
+
+function writeIpv4Header(out: Uint8Array, spec: IpPacketSpec): void {
+  out.fill(0, 0, IPV4_HEADER_LEN);
+  const dv = new DataView(out.buffer, out.byteOffset, IPV4_HEADER_LEN);
   out[0] = 0x45;
-  dv.setUint16(2, total);
+  dv.setUint16(2, out.length);
   dv.setUint16(4, (spec.id ?? 0) & 0xffff);
   out[8] = spec.hopLimit ?? DEFAULT_HOP_LIMIT;
   out[9] = spec.proto;
-  out.set(ipToBytes(spec.src), 12);
-  out.set(ipToBytes(spec.dst), 16);
+  out.set(addressBytes(spec.src), 12);
+  out.set(addressBytes(spec.dst), 16);
   dv.setUint16(10, internetChecksum(out.subarray(0, IPV4_HEADER_LEN)));
-  out.set(spec.payload, IPV4_HEADER_LEN);
-  return out;
 }
 
 export interface ParsedIpPacket {

@@ -3,10 +3,10 @@
  * whole run (SAs a rekey or renegotiation replaced included), written as Wireshark's UAT files:
  *
  * - `esp_sa`: "Protocol","Src IP","Dest IP","SPI","Encryption","Encryption Key","Authentication",
- *   "Authentication Key" per line. The addresses are wildcards: MIGRATE moves an SA to new
- *   endpoints under the same SPI, and SPIs are unique in a run.
- * - `ikev2_decryption_table`: "Initiator's SPI","Responder's SPI","SK_ei","SK_er","Encryption
- *   algorithm","SK_ai","SK_ar","Integrity algorithm" per line.
+ *   "Authentication Key" per line. The MN's end is a wildcard: MIGRATE moves an SA to new
+ *   endpoints under the same SPI (and Wireshark matches the outer header, the CoA).
+ * - `ikev2_decryption_table`: Initiator's SPI, Responder's SPI, SK_ei, SK_er, "Encryption
+ *   algorithm", SK_ai, SK_ar, "Integrity algorithm" per line (bytes as bare hex, names quoted).
  *
  * Both go to `~/.config/wireshark/` (or tshark's `-o uat:esp_sa:LINE` per line), with ESP
  * decryption switched on (`esp.enable_encryption_decode: TRUE`). Names of algorithms are the
@@ -51,15 +51,20 @@ export function ikeAlgorithms(suite: string): { enc: string; integ: string } | u
 const quote = (fields: readonly string[]) => fields.map((f) => JSON.stringify(f)).join(',');
 const hex0x = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 
-/** One line of Wireshark's esp_sa UAT for an SA, or undefined for a cipher Wireshark lacks. */
-export function espSaLine(sa: SecurityAssociation): string | undefined {
+/**
+ * One line of Wireshark's esp_sa UAT for an SA, or undefined for a cipher Wireshark lacks.
+ * `anchor` is the end that never moves (the HA): it is written as is, the other end as a wildcard,
+ * so the line matches the SA at every CoA a MIGRATE moves it to, and the two directions of a
+ * CHILD_SA stay apart even when both ends picked the same SPI.
+ */
+export function espSaLine(sa: SecurityAssociation, anchor?: string): string | undefined {
   const enc = ESP_ENC[sa.enc.alg];
   const auth = ESP_AUTH[sa.integ?.alg ?? 'none'];
   if (sa.proto !== 'esp' || !enc || !auth) return undefined;
   return quote([
     sa.src.includes(':') ? 'IPv6' : 'IPv4',
-    '*',
-    '*',
+    sa.src === anchor ? sa.src : '*',
+    sa.dst === anchor ? sa.dst : '*',
     `0x${(sa.spi >>> 0).toString(16).padStart(8, '0')}`,
     enc,
     sa.enc.key.length > 0 ? hex0x(sa.enc.key) : '',
@@ -72,15 +77,20 @@ export function espSaLine(sa: SecurityAssociation): string | undefined {
 export function ikev2Line(sa: IkeSaListing): string | undefined {
   const algs = sa.algorithms ? ikeAlgorithms(sa.algorithms) : undefined;
   if (!algs || !sa.keys) return undefined;
-  return quote([sa.spiI, sa.spiR, sa.keys.skEi, sa.keys.skEr, algs.enc, sa.keys.skAi, sa.keys.skAr, algs.integ]);
+  // Byte fields of a UAT file are bare hex; text fields are quoted.
+  const k = sa.keys;
+  return [sa.spiI, sa.spiR, k.skEi, k.skEr, JSON.stringify(algs.enc), k.skAi, k.skAr, JSON.stringify(algs.integ)].join(',');
 }
 
 /** Collects one MN's SAs and IKE_SAs as they are made, so replaced ones are kept too. */
 export class KeyLog {
-  private readonly esp = new Map<number, string>();
+  private readonly esp = new Set<string>();
   private readonly ike = new Map<string, string>();
 
-  constructor(private readonly mn: MnHandle) {
+  constructor(
+    private readonly mn: MnHandle,
+    private readonly anchor: string,
+  ) {
     const bus = mn.host.bus;
     bus.on('ike.child-installed').subscribe(() => this.collect());
     bus.on('ike.sa-established').subscribe(() => this.collect());
@@ -90,9 +100,9 @@ export class KeyLog {
   /** Reads the MN's current SAs and IKE_SAs (also called by the events above). */
   collect(): void {
     for (const sa of this.mn.inspect.sas()) {
-      if (sa.state === 'larval' || this.esp.has(sa.spi >>> 0)) continue;
-      const line = espSaLine(sa);
-      if (line) this.esp.set(sa.spi >>> 0, line);
+      if (sa.state === 'larval') continue;
+      const line = espSaLine(sa, this.anchor);
+      if (line) this.esp.add(line);
     }
     for (const sa of this.mn.ike.listSas({ keys: true })) {
       const key = `${sa.spiI}:${sa.spiR}`;

@@ -184,9 +184,10 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   let measuring = scenario === 'bootstrap';
   const counts = { ikeExchanges: 0, ikeMessages: 0, ikeBytes: 0, bytesOnAir: 0, stepIke: 0 };
   const capture: CapturedPacket[] = [];
-  const firstMnAddresses = new Set<Ip>([firstMn.hoa, ...world.foreignLinks.map((l) => world.coaFor(1, l))]);
   sim.network.tap((r: PacketRecord) => {
-    if (o.capture && (r.from === firstMn.name || firstMnAddresses.has(ipFromBytes(r.bytes, 24, 6)))) {
+    // The first MN's link: what it sends, and what is routed to it (not the CN's packets to its HoA
+    // that the HA intercepts while it is away).
+    if (o.capture && (r.from === firstMn.name || sim.network.ownerOf(ipFromBytes(r.bytes, 24, 6))?.node === firstMn.name)) {
       capture.push({ timeMs: r.timeMs, bytes: r.bytes });
     }
     if (!measuring) return;
@@ -231,7 +232,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
       });
     }
   }
-  const keys = o.capture ? new KeyLog(firstMn) : undefined;
+  const keys = o.capture ? new KeyLog(firstMn, ha.address) : undefined;
 
   const traffic = new TrafficGenerator(sim, world, {
     intervalMs: o.trafficIntervalMs ?? 10,

@@ -10,12 +10,6 @@
  * const plugins = [simKernel(), migrateStrategy({ reconcile: true })];
  * ```
  */
-export {
-  type BindingKey,
-  isTunnelToHa,
-  mnEndpoint,
-  policiesOfBinding,
-} from './binding-policies.js';
 export { KmaddressImage, looseKey } from './kmaddress-image.js';
 export {
   type BindingState,

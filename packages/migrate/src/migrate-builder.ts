@@ -18,15 +18,15 @@ import type {
   SecurityAssociation,
   SecurityPolicy,
 } from '@mip6sec/core';
-import { prefixContains } from '@mip6sec/core';
 import {
   type BindingKey,
   isHoaHaSelector,
   isTunnelToHa,
   mnEndpoint,
   policiesOfBinding,
+  prefixContains,
   tunnelEndpoints,
-} from './binding-policies.js';
+} from '@mip6sec/core';
 
 /** Linux XFRM_MAX_DEPTH: at most six old/new pairs per MIGRATE. */
 export const MIGRATE_MAX_PAIRS = 6;

@@ -31,9 +31,8 @@ import type {
   StrategyContext,
   TimerHandle,
 } from '@mip6sec/core';
-import { KernelError, Mip6secError, policyKey } from '@mip6sec/core';
+import { KernelError, Mip6secError, policiesOfBinding, policyKey } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { policiesOfBinding } from './binding-policies.js';
 import { KmaddressImage } from './kmaddress-image.js';
 import {
   buildMigrates,

@@ -12,7 +12,6 @@
  * const plugins = [simKernel(), msrdStrategy({ store, mpiInIke: false })];
  * ```
  */
-export { type BindingKey, isTunnelToHa, mnEndpoint, policiesOfBinding } from './binding-policies.js';
 export { MPI_MAX, MPI_MIN, MSRD_REF_TYPE_BINDING } from './constants.js';
 export { MsrdError } from './errors.js';
 export { InMemoryMsrd, type InMemoryMsrdOptions } from './in-memory-msrd.js';

@@ -29,8 +29,7 @@ import type {
   SecurityAssociation,
   SecurityPolicy,
 } from '@mip6sec/core';
-import { KernelError, prefixContains } from '@mip6sec/core';
-import { mnEndpoint, tunnelEndpoints } from './binding-policies.js';
+import { KernelError, mnEndpoint, prefixContains, tunnelEndpoints } from '@mip6sec/core';
 import type { KernelMsrdApi } from './msrd-api.js';
 import type { PolicyRefImage } from './policy-ref-image.js';
 import { flowLookupSelector } from './selector-variants.js';

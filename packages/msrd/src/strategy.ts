@@ -23,9 +23,8 @@ import type {
   SecurityPolicy,
   StrategyContext,
 } from '@mip6sec/core';
-import { Mip6secError } from '@mip6sec/core';
+import { Mip6secError, policiesOfBinding } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { policiesOfBinding } from './binding-policies.js';
 import { MSRD_REF_TYPE_BINDING } from './constants.js';
 import { InMemoryMsrd } from './in-memory-msrd.js';
 import { type KernelApplyMode, MsrdKernelSync } from './kernel-sync.js';

@@ -24,9 +24,8 @@ import type {
   ResolvedAddresses,
   StrategyContext,
 } from '@mip6sec/core';
-import { Mip6secError } from '@mip6sec/core';
+import { isHostPrefix, Mip6secError, mnEndpoint, policiesOfBinding, tunnelEndpoints } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
-import { isHostPrefix, mnEndpoint, policiesOfBinding, tunnelEndpoints } from './binding-policies.js';
 import { SerialQueue } from './serial-queue.js';
 
 export type RenegotiateStrategyOptions = Record<string, never>;

@@ -22,6 +22,14 @@ function positive(max: number) {
   };
 }
 
+function nonNegative(max: number) {
+  return (text: string): number => {
+    if (!/^\d{1,9}$/.test(text) || Number(text) > max)
+      throw new InvalidArgumentError(`a whole number from 0 to ${max}`);
+    return Number(text);
+  };
+}
+
 function list(value: string, previous: string[] | undefined): string[] {
   const items = value
     .split(',')
@@ -38,12 +46,18 @@ can share an address. Ports below 1024 need root.`;
 /** The options that describe the connection, shared by every verb (swanctl.conf's names in brackets). */
 function connectionOptions(cmd: Command, role: 'initiator' | 'responder' | 'bench'): Command {
   cmd
-    .option('--id <id>', 'our identity [local.id]; default our address')
+    .option('--id <id>', "our identity [local.id]; default our address, or --cert's subject")
     .option(
       '--remote-id <id>',
       `the identity the peer must prove [remote.id]; default ${role === 'responder' ? 'any' : 'not checked (%any)'}`,
     )
     .option('--psk <secret>', 'pre-shared key both peers know [secrets.ike.secret]')
+    .option(
+      '--cert <file>',
+      'our X.509 certificate, PEM or DER, for certificate authentication [local.certs]',
+    )
+    .option('--key <file>', 'the private key of --cert (PKCS#8, PKCS#1 or SEC1; PEM or DER) [private/]')
+    .option('--ca <file>', "the CA certificate the peer's certificate must chain to [remote.cacerts]")
     .option(
       '--ike <proposals>',
       'IKE proposals, comma-separated or repeated, e.g. aes128gcm16-prfsha256-x25519 [proposals]',
@@ -105,9 +119,9 @@ Example:
 
 const BENCH_EXAMPLE = `${PORTS_HELP}
 
-Output: setups per second over the whole run, latency percentiles of one setup (IKE_SA_INIT, IKE_AUTH
-and the first CHILD_SA), failures by notify, and the driver's own CPU time (when it nears the run's
-length, the driver was the limit). --json prints the same as one JSON object.
+Output: setups per second over the timed run, latency percentiles of one setup (IKE_SA_INIT, IKE_AUTH
+and the first CHILD_SA), failures by notify, and the driver's own CPU time (the run and its deletions;
+when it nears the run's length, the driver was the limit). --json prints the same as one JSON object.
 
 Example:
   $ mip6sec ike bench --local 127.0.0.1:15000 --remote 127.0.0.1:15010 --remote-id gw.example.org \\
@@ -186,6 +200,7 @@ export function ikeCommand(program: Command): void {
   )
     .option('--count <n>', 'IKE_SA setups in all', positive(1_000_000), 100)
     .option('--concurrency <n>', 'setups under way at once', positive(10_000), 10)
+    .option('--warmup <n>', 'setups made and deleted before the timed ones', nonNegative(1_000_000), 0)
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', BENCH_EXAMPLE)
     .action((flags: BenchFlags) =>

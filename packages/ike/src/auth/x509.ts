@@ -259,7 +259,7 @@ function issued(child: Certificate, issuer: Certificate): boolean {
 /**
  * Validates `chain[0]` (the end entity) up to one of `anchors`, using `chain[1..]` as
  * intermediates in any order: each link's issuer name and signature, every certificate's validity
- * at `now` (Unix milliseconds), intermediates and anchors must be CAs. Returns the path from the
+ * at `now` (Unix milliseconds), intermediates must be CAs and anchors CAs or self-signed roots. Returns the path from the
  * end entity to the anchor; throws CertificateError naming the first failure.
  */
 export function validateChain(
@@ -277,7 +277,8 @@ export function validateChain(
   let current = ee;
   const pool = chain.slice(1);
   for (let depth = 0; depth < maxDepth; depth++) {
-    const anchor = anchors.find((a) => a.isCa && issued(current, a));
+    // A configured anchor is trusted as a CA when it says so, or when it is a (v1) self-signed root.
+    const anchor = anchors.find((a) => (a.isCa || issued(a, a)) && issued(current, a));
     if (anchor) {
       validAt(anchor, now, 'CA');
       path.push(anchor);

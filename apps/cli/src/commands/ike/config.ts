@@ -3,10 +3,12 @@
  * (strongSwan's `connections.<conn>` with one child), and an authenticator that also tells the
  * CLI when the peer failed to authenticate, so a responder can name the reason it refused.
  */
+import { readFile } from 'node:fs/promises';
 import type { Ip } from '@mip6sec/core';
 import {
   type Authenticator,
   type AuthenticatorFactory,
+  certificateAuthenticator,
   type IkeDaemonConfig,
   type PeerConfig,
   pskAuthenticator,
@@ -19,6 +21,10 @@ export interface PeerFlags {
   id?: string;
   remoteId?: string;
   psk?: string;
+  /** X.509 authentication: our certificate and key, and the CA the peer's certificate must chain to (files). */
+  cert?: string;
+  key?: string;
+  ca?: string;
   ike: string[];
   esp: string[];
   localTs: string[];
@@ -68,9 +74,30 @@ export function watchedAuthenticator(
   return Object.assign(watched, inner);
 }
 
-/** The authenticator factory the flags ask for. */
-export function authFromFlags(flags: PeerFlags): AuthenticatorFactory {
-  if (flags.psk === undefined) throw new InputError('EINVAL', 'give --psk SECRET');
+async function readCredential(path: string, option: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new InputError(code, `${option} ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The authenticator factory the flags ask for: a PSK, or certificates (PEM or DER files). */
+export async function authFromFlags(flags: PeerFlags): Promise<AuthenticatorFactory> {
+  const certs = [flags.cert, flags.key, flags.ca].filter((x) => x !== undefined).length;
+  if (flags.psk !== undefined && certs > 0)
+    throw new InputError('EINVAL', 'give either --psk or --cert/--key/--ca, not both');
+  if (certs > 0) {
+    if (flags.cert === undefined || flags.key === undefined || flags.ca === undefined)
+      throw new InputError('EINVAL', 'certificate authentication needs --cert, --key and --ca');
+    return certificateAuthenticator({
+      cert: await readCredential(flags.cert, '--cert'),
+      key: await readCredential(flags.key, '--key'),
+      ca: await readCredential(flags.ca, '--ca'),
+    });
+  }
+  if (flags.psk === undefined) throw new InputError('EINVAL', 'give --psk SECRET, or --cert, --key and --ca');
   if (flags.psk === '') throw new InputError('EINVAL', '--psk: empty pre-shared key');
   return pskAuthenticator(flags.psk);
 }

@@ -116,14 +116,21 @@ function listingOf(cli: CliDaemon, ikeSpi: string, keys: boolean): IkeSaListing 
   return cli.daemon.listSas({ keys }).find((s) => s.ikeSpi === ikeSpi);
 }
 
-/** Prints events until SIGINT or SIGTERM, then deletes the IKE SAs and stops. */
-async function serve(cli: CliDaemon, out: Output): Promise<void> {
+/** Prints events until SIGINT or SIGTERM (`stop`), then deletes the IKE SAs and stops. */
+async function serve(cli: CliDaemon, out: Output, stop: Promise<NodeJS.Signals>): Promise<void> {
   const sub = cli.bus.events.subscribe((e) => {
     if (e.type.startsWith('ike.')) out.event(e);
   });
-  await signalled();
+  await stop;
   sub.unsubscribe();
   await cli.shutdown(FAREWELL_MS);
+}
+
+/** Rejects with EINTR when `stop` resolves first. */
+function interrupted(stop: Promise<NodeJS.Signals>, what: string): Promise<never> {
+  return stop.then((s) => {
+    throw new IkeCommandError('EINTR', `${s} ${what}`);
+  });
 }
 
 export async function initiate(flags: SessionFlags): Promise<void> {
@@ -133,13 +140,19 @@ export async function initiate(flags: SessionFlags): Promise<void> {
     ? parseEndpoint(flags.local, '--local', flags.nattPort)
     : parseEndpoint(await sourceAddressFor(remote.ip), '--local', flags.nattPort);
   sameFamily(local, remote);
-  const peer = peerConfig(flags, authFromFlags(flags), local.ip, remote);
+  const peer = peerConfig(flags, await authFromFlags(flags), local.ip, remote);
   const out = new Output(flags.json === true, new PortView(local, remote));
+  // Armed before anything is printed: whoever reads our output may signal us at once.
+  const stop = signalled();
   const cli = await startDaemon(daemonConfig(local.ip, [peer]), local, remote);
   const limit = deadline(flags.timeout, `no IKE_SA with ${formatIkeEndpoint(remote)}`);
   let sa: IkeSaListing;
   try {
-    const r = await Promise.race([cli.daemon.initiate(peer.name), limit.promise]);
+    const r = await Promise.race([
+      cli.daemon.initiate(peer.name),
+      limit.promise,
+      interrupted(stop, 'before the IKE_SA was up'),
+    ]);
     const failed = r.failures[0];
     if (failed) throw new IkeCommandError(failed.code, `CHILD_SA ${failed.child} refused: ${failed.message}`);
     sa = listingOf(cli, r.ike.ikeSpi, flags.showKeys === true) ?? r.ike;
@@ -157,7 +170,7 @@ export async function initiate(flags: SessionFlags): Promise<void> {
     else await cli.stop();
     return;
   }
-  await serve(cli, out);
+  await serve(cli, out, stop);
 }
 
 /**
@@ -200,8 +213,9 @@ export async function respond(flags: SessionFlags): Promise<void> {
   const remote = flags.remote ? parseEndpoint(flags.remote, '--remote', flags.remoteNattPort) : undefined;
   if (remote) sameFamily(local, remote);
   const failures: AuthFailure[] = [];
-  const auth = watchedAuthenticator(authFromFlags(flags), (f) => failures.push(f));
+  const auth = watchedAuthenticator(await authFromFlags(flags), (f) => failures.push(f));
   const out = new Output(flags.json === true, new PortView(local, remote));
+  const stop = signalled();
   const cli = await startDaemon(
     daemonConfig(local.ip, [peerConfig(flags, auth, local.ip, remote)]),
     local,
@@ -209,7 +223,7 @@ export async function respond(flags: SessionFlags): Promise<void> {
   );
   out.listening(local);
   if (!flags.once) {
-    await serve(cli, out);
+    await serve(cli, out, stop);
     return;
   }
   const limit = deadline(flags.timeout, 'no peer brought an IKE_SA up');
@@ -218,9 +232,7 @@ export async function respond(flags: SessionFlags): Promise<void> {
     ikeSpi = await Promise.race([
       firstSa(cli, failures),
       limit.promise,
-      signalled().then((s) => {
-        throw new IkeCommandError('EINTR', `${s} before any IKE_SA was up`);
-      }),
+      interrupted(stop, 'before any IKE_SA was up'),
     ]);
   } catch (e) {
     await cli.shutdown(0);

@@ -4,8 +4,10 @@
  * prefix) and either tunnel to the home agent (HoTI/HoT, payload) or protect HoA-HA traffic in
  * transport mode (BU/BA, MPS/MPA).
  */
-import type { Ip, IpsecRequest, Prefix, SecurityPolicy, Selector } from '@mip6sec/core';
-import { ipFamily } from '@mip6sec/core';
+import type { Ip, Prefix } from './address.js';
+import { ipFamily } from './address.js';
+import type { IpsecRequest, SecurityPolicy } from './policy.js';
+import type { Selector } from './selector.js';
 
 export interface BindingKey {
   readonly hoa: Ip;
