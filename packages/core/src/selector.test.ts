@@ -36,5 +36,7 @@ describe('selectors', () => {
     );
     expect(selectorKey(bu)).toContain('mh 5');
     expect(selectorEquals(bu, selector('2001:db8::100', '2001:db8::1', { proto: 135 }))).toBe(false);
+    expect(selector('2001:DB8::/32', '::/0').src).toEqual({ addr: '2001:db8::', len: 32 });
+    expect(selector('2001:db8::1', '::/0').dst).toEqual({ addr: '::', len: 0 });
   });
 });

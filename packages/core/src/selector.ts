@@ -46,13 +46,14 @@ export interface PacketKey {
 }
 
 export function selector(
-  src: Prefix | Ip,
-  dst: Prefix | Ip,
+  src: Prefix | string,
+  dst: Prefix | string,
   opts: { proto?: number; srcPort?: number; dstPort?: number; mhType?: number } = {},
 ): Selector {
   // Canonical text, so two spellings of one selector compare (and key maps) equal.
-  const norm = (p: Prefix | Ip): Prefix =>
-    typeof p === 'string' ? hostPrefix(canonicalIp(p)) : { addr: canonicalIp(p.addr), len: p.len };
+  // Text may be an address (a host prefix) or `addr/len`.
+  const norm = (p: Prefix | string): Prefix =>
+    typeof p === 'string' ? parsePrefix(p) : { addr: canonicalIp(p.addr), len: p.len };
   const s: Selector = {
     src: norm(src),
     dst: norm(dst),

@@ -1,4 +1,5 @@
 import {
+  canonicalIp,
   type Direction,
   IPPROTO_MH,
   type PacketKey,
@@ -227,7 +228,9 @@ describe('Spd', () => {
   it('stays correct at scale: 100 000 host policies among wildcard ones', () => {
     const spd = new Spd();
     const n = 100_000;
-    const hoa = (i: number) => `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::100`;
+    // Canonical text, as packet keys parsed from bytes and selectors both carry it.
+    const hoa = (i: number) =>
+      canonicalIp(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::100`);
     for (let i = 0; i < n; i++) {
       spd.add(
         { selector: selector(hoa(i), '2001:db8::1', { proto: IPPROTO_MH, mhType: 5 }), dir: 'out' },

@@ -23,7 +23,14 @@ import {
 } from '@mip6sec/core';
 import { cryptoProvider } from '@mip6sec/crypto';
 import { IKE_DAEMON, IkeDaemon, type IkeDaemonConfig, ikeDaemon } from '@mip6sec/ike';
-import { type PfkeyKernel, parseIpPacket, SIM_KERNEL, simKernel, toSecurityAssociation } from '@mip6sec/kernel-sim';
+import {
+  DEFAULT_RCVBUF,
+  type PfkeyKernel,
+  parseIpPacket,
+  SIM_KERNEL,
+  simKernel,
+  toSecurityAssociation,
+} from '@mip6sec/kernel-sim';
 import {
   HOME_AGENT,
   type HomeAgent,
@@ -125,6 +132,9 @@ const PSK = 'mip6sec-lab-shared-secret';
 export const LAB_IKE_PROPOSALS = ['aes128gcm16-prfsha256-x25519'];
 export const LAB_ESP_PROPOSALS = ['aes128gcm16'];
 
+/** Bytes of PF_KEY dump per MN the HA's socket must hold (about 10 policies and 8 SAs of ~200 bytes). */
+const HA_RCVBUF_PER_MN = 8192;
+
 export const mnIdentity = (index: number): string => `mn${index}@mip6sec.example`;
 
 function linkPrefix(link: string, foreign: readonly string[]): string {
@@ -218,6 +228,9 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     });
   }
   const coaFor = (mn: number, link: string) => canonicalIp(`${linkPrefix(link, foreign)}${iid(mn)}`);
+  // Each kernel picks its SPIs from its own seeded sequence, as two real kernels would not agree.
+  const spiRng = sim.rng.fork('spi');
+  const spiSeed = () => Math.floor(spiRng.next() * 0xffffffff) + 1;
 
   // ---- correspondent: a plain host with an empty SPD ----
   const cn = new SimNode('cn', net);
@@ -225,7 +238,7 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     name: 'cn',
     role: 'cn',
     clock: sim.clock,
-    plugins: [cryptoProvider(), simKernel(), labNetwork(cn)],
+    plugins: [cryptoProvider(), simKernel({ spiSeed: spiSeed() }), labNetwork(cn)],
   });
   cn.addAddress(CN_ADDRESS, 'cn');
   cn.datapath = cnHost.resolve(SIM_KERNEL).datapath;
@@ -254,7 +267,10 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     clock: sim.clock,
     plugins: [
       cryptoProvider(),
-      simKernel(),
+      // PF_KEY dumps are not resumable in kernel-sim: a dump larger than the socket's receive
+      // buffer loses its tail (ENOBUFS). The HA's buffer is sized to its SPD and SAD, as an
+      // operator raises net.core.rmem_max for a PF_KEY daemon with many peers.
+      simKernel({ spiSeed: spiSeed(), rcvbuf: Math.max(DEFAULT_RCVBUF, o.mns * HA_RCVBUF_PER_MN) }),
       labNetwork(haNode),
       haLookups(),
       ikeDaemon(haIkeConfig),
@@ -325,7 +341,7 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
       clock: sim.clock,
       plugins: [
         cryptoProvider(),
-        simKernel(),
+        simKernel({ spiSeed: spiSeed() }),
         labNetwork(node),
         ikeDaemon({
           peers: [

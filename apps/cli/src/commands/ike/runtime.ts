@@ -10,9 +10,6 @@ import { PfkeyKernel, SimKernel } from '@mip6sec/kernel-sim';
 import type { IkeEndpoint } from './endpoint.js';
 import { PortMapTransport, portsOf } from './port-map-transport.js';
 
-export const KERNELS = ['sim'] as const;
-export type KernelChoice = (typeof KERNELS)[number];
-
 export interface CliDaemon {
   readonly daemon: IkeDaemon;
   readonly bus: Bus;

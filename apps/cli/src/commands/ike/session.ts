@@ -179,16 +179,16 @@ export async function initiate(flags: SessionFlags): Promise<void> {
  */
 function firstSa(cli: CliDaemon, failures: AuthFailure[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    let established: { ikeSpi: string; remote: string } | undefined;
+    let established: string | undefined;
     const sub = cli.bus.events.subscribe((e) => {
       if (e.type === 'ike.sa-established' && !e.initiator) {
-        established = { ikeSpi: e.ikeSpi, remote: formatIkeEndpoint(e.remote) };
+        established = e.ikeSpi;
         return;
       }
       if (e.type !== 'ike.exchange' || e.exchange !== 'IKE_AUTH' || e.initiator) return;
       sub.unsubscribe();
       const failure = failures.at(-1);
-      if (e.ok && established) resolve(established.ikeSpi);
+      if (e.ok && established) resolve(established);
       else if (failure)
         reject(
           new IkeCommandError(
