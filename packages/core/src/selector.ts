@@ -6,10 +6,10 @@
 import {
   canonicalIp,
   formatPrefix,
-  hostPrefix,
   type Ip,
   ipFamily,
   type Prefix,
+  parsePrefix,
   prefixContains,
 } from './address.js';
 
