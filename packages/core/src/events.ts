@@ -176,6 +176,8 @@ export interface IkeExchangeDone {
   readonly initiator: boolean;
   readonly messages: number;
   readonly ok: boolean;
+  /** Of a failed exchange: the error notify that ended it (sent or received), when there was one. */
+  readonly notify?: string;
 }
 
 export interface IkeHomeAddressAssigned {

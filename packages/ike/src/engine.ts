@@ -33,7 +33,9 @@ import {
   IKE_HEADER_LENGTH,
   NON_ESP_MARKER_LENGTH,
   NOTIFY,
+  NOTIFY_STATUS_MIN,
   type NotifyName,
+  notifyName,
   PROTOCOL,
 } from './constants.js';
 import { CookieJar } from './cookies.js';
@@ -108,6 +110,12 @@ export function allNotifies(payloads: readonly Payload[], name: NotifyName): Not
 }
 
 /** The first error notify (type below 16384), if any. */
+/** Whether an error code is an IKE error notify (RFC 7296 section 3.10.1, types below 16384). */
+export function isErrorNotify(code: string): code is NotifyName {
+  const type = (NOTIFY as Record<string, number>)[code];
+  return type !== undefined && type < NOTIFY_STATUS_MIN;
+}
+
 export function errorNotify(payloads: readonly Payload[]): NotifyPayload | undefined {
   return payloads.find((p): p is NotifyPayload => p.kind === 'N' && p.notify < 16384);
 }
@@ -155,6 +163,7 @@ export class IkeEngine {
   private readonly binding = new Map<string, Promise<DatagramSocket | undefined>>();
   readonly subscriptions: Subscription[] = [];
   private reqidCounter: number;
+  private readonly reservedReqids = new Set<number>();
   private invalidSpiWindow = { at: -Infinity, count: 0 };
   running = false;
   /** Errors that did not belong to a caller (kernel refusals during a rekey, say), newest last. */
@@ -174,11 +183,20 @@ export class IkeEngine {
 
   // ---- sockets ------------------------------------------------------------------------------
 
+  /**
+   * Binds every listen address's IKE and NAT-T ports; rejects with the transport's error
+   * (EADDRINUSE, EACCES, EADDRNOTAVAIL, ...) when one cannot be bound, keeping no socket.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    for (const ip of this.cfg.listen) {
-      for (const port of [this.cfg.port, this.cfg.nattPort]) await this.bind({ ip, port });
+    try {
+      for (const ip of this.cfg.listen) {
+        for (const port of [this.cfg.port, this.cfg.nattPort]) await this.bind({ ip, port }, true);
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
     }
   }
 
@@ -195,25 +213,27 @@ export class IkeEngine {
     this.binding.clear();
   }
 
-  private bind(local: Endpoint): Promise<DatagramSocket | undefined> {
+  /**
+   * A socket on `local`, bound once. A failure is reported in `errors` and gives undefined (a
+   * later send tries again), or with `strict` rejects with the transport's error.
+   */
+  private bind(local: Endpoint, strict = false): Promise<DatagramSocket | undefined> {
     const key = `${local.ip}|${local.port}`;
     const have = this.binding.get(key);
     if (have) return have;
-    const p = this.transport.bind(local).then(
-      (sock) => {
-        this.sockets.push(sock);
-        const sub = sock.messages.subscribe((d) => this.onDatagram(d, sock));
-        this.subscriptions.push(sub);
-        return sock;
-      },
-      (e: unknown) => {
-        this.binding.delete(key);
-        this.report(e);
-        return undefined;
-      },
-    );
+    const bound = this.transport.bind(local).then((sock) => {
+      this.sockets.push(sock);
+      const sub = sock.messages.subscribe((d) => this.onDatagram(d, sock));
+      this.subscriptions.push(sub);
+      return sock;
+    });
+    const p = bound.catch((e: unknown) => {
+      this.binding.delete(key);
+      if (!strict) this.report(e);
+      return undefined;
+    });
     this.binding.set(key, p);
-    return p;
+    return strict ? bound : p;
   }
 
   private socketFor(local: Endpoint): DatagramSocket | undefined {
@@ -442,7 +462,7 @@ export class IkeEngine {
       } catch (e) {
         if (!(e instanceof IkeError) || e.code === 'EBADMSG') return;
         // Authentic but malformed: the exchange is over and failed.
-        this.finishTask(sa, p, false);
+        this.finishTask(sa, p, false, e);
         p.task.fail(sa, e);
         this.runQueue(sa);
         return;
@@ -455,8 +475,9 @@ export class IkeEngine {
     try {
       result = await p.task.handle(sa, payloads, data, d);
     } catch (e) {
-      this.finishTask(sa, p, false);
-      p.task.fail(sa, e instanceof IkeError ? e : new IkeError('INVALID_SYNTAX', String(e), { cause: e }));
+      const error = e instanceof IkeError ? e : new IkeError('INVALID_SYNTAX', String(e), { cause: e });
+      this.finishTask(sa, p, false, error);
+      p.task.fail(sa, error);
       this.runQueue(sa);
       return;
     }
@@ -468,17 +489,20 @@ export class IkeEngine {
     this.runQueue(sa);
   }
 
-  private finishTask(sa: IkeSa, p: PendingRequest, ok: boolean): void {
+  /** Ends a request; a failure names the error notify behind it when there is one. */
+  private finishTask(sa: IkeSa, p: PendingRequest, ok: boolean, error?: IkeError): void {
     const i = sa.inflight.indexOf(p);
     if (i < 0) return;
     sa.inflight.splice(i, 1);
     p.retransmitter.stop();
+    const failure = error && isErrorNotify(error.code) ? error.code : undefined;
     this.bus.emit({
       type: 'ike.exchange',
       exchange: exchangeName(p.task.exchange),
       initiator: true,
       messages: p.sent + p.received,
       ok,
+      ...(failure ? { notify: failure } : {}),
     });
   }
 
@@ -540,12 +564,14 @@ export class IkeEngine {
       response: datagrams,
     });
     this.sendAll(local, d.src, datagrams);
+    const refused = errorNotify(reply!.payloads);
     this.bus.emit({
       type: 'ike.exchange',
       exchange: exchangeName(msg.exchange),
       initiator: false,
       messages: 2,
       ok: reply!.ok !== false,
+      ...(reply!.ok === false && refused ? { notify: notifyName(refused.notify) } : {}),
     });
     await reply!.after?.();
   }
@@ -731,12 +757,13 @@ export class IkeEngine {
       () => {
         void sa.serial(async () => {
           if (!sa.inflight.includes(pending)) return;
-          this.finishTask(sa, pending, false);
-          task.fail(
-            sa,
-            new IkeError('ETIMEDOUT', `no response to ${exchangeName(task.exchange)} from ${sa.remote.ip}`),
+          const timeout = new IkeError(
+            'ETIMEDOUT',
+            `no response to ${exchangeName(task.exchange)} from ${sa.remote.ip}`,
           );
-          await this.destroy(sa, 'peer not responding');
+          this.finishTask(sa, pending, false);
+          task.fail(sa, timeout);
+          await this.destroy(sa, 'peer not responding', { cause: timeout });
         });
       },
     );
@@ -760,8 +787,7 @@ export class IkeEngine {
   /** Resolves once the SA is established; rejects if it dies first. */
   waitFor(sa: IkeSa): Promise<IkeSa> {
     if (sa.state === 'established') return Promise.resolve(sa);
-    if (sa.state === 'dead')
-      return Promise.reject(new IkeError('ECANCELED', sa.deleteReason ?? 'IKE SA failed'));
+    if (sa.state === 'dead') return Promise.reject(deletedError(sa));
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(sa) ?? [];
       list.push({ resolve, reject });
@@ -791,12 +817,14 @@ export class IkeEngine {
 
   /**
    * Ends an IKE SA locally: stops its timers and exchanges, removes its CHILD_SAs from the kernel
-   * unless they moved to a rekeyed SA (`keepChildren`), and reports it deleted.
+   * unless they moved to a rekeyed SA (`keepChildren`), and reports it deleted. `cause` is the
+   * failure that ended it (a notify, ETIMEDOUT): whoever waits on the SA is rejected with its
+   * code, else with ECANCELED.
    */
   async destroy(
     sa: IkeSa,
     reason: string,
-    opts: { keepChildren?: boolean; silent?: boolean } = {},
+    opts: { keepChildren?: boolean; silent?: boolean; cause?: IkeError } = {},
   ): Promise<void> {
     if (sa.state === 'dead') return;
     const wasEstablished = sa.establishedAt !== undefined;
@@ -806,16 +834,19 @@ export class IkeEngine {
     const inflight = sa.inflight.splice(0);
     for (const p of inflight) p.retransmitter.stop();
     sa.reassembly.clear();
-    const cancelled = new IkeError('ECANCELED', `IKE SA deleted: ${reason}`);
-    for (const p of inflight) p.task.fail(sa, cancelled);
-    for (const t of sa.queue.splice(0)) t.fail(sa, cancelled);
+    sa.deleteCause = opts.cause;
+    // Built only when someone waits: an Error's stack costs more than the rest of a plain delete.
+    let error: IkeError | undefined;
+    const cancelled = () => (error ??= deletedError(sa));
+    for (const p of inflight) p.task.fail(sa, cancelled());
+    for (const t of sa.queue.splice(0)) t.fail(sa, cancelled());
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);
     this.halfOpen.delete(sa);
     if (!opts.keepChildren) {
       await Promise.all(sa.children.map((c) => this.removeChild(c)));
     }
-    for (const w of this.waiters.get(sa) ?? []) w.reject(cancelled);
+    for (const w of this.waiters.get(sa) ?? []) w.reject(cancelled());
     this.waiters.delete(sa);
     if (!opts.silent && (wasEstablished || sa.initiator)) {
       this.bus.emit({ type: 'ike.sa-deleted', ikeSpi: ikeSpiText(sa), reason });
@@ -824,12 +855,27 @@ export class IkeEngine {
 
   // ---- CHILD_SAs in the kernel ---------------------------------------------------------------------
 
+  /**
+   * The next reqid no CHILD_SA or SPD template uses. The counter only grows, so what it handed out
+   * before is never a candidate again; only reqids from elsewhere (SPD templates, configuration)
+   * at or above it can be taken. Those of CHILD_SAs are kept in `reservedReqids` as they are
+   * installed, so a responder holding thousands of SAs does not scan them per CHILD_SA.
+   */
   allocateReqid(): number {
-    const used = new Set<number>();
-    for (const sa of this.sas.values()) for (const c of sa.children) used.add(c.reqid);
-    for (const p of this.spd.all()) for (const t of p.templates) used.add(t.reqid);
-    while (used.has(this.reqidCounter)) this.reqidCounter++;
+    const inSpd = (reqid: number): boolean => {
+      for (const p of this.spd.all()) for (const t of p.templates) if (t.reqid === reqid) return true;
+      return false;
+    };
+    while (this.reservedReqids.has(this.reqidCounter) || inSpd(this.reqidCounter)) {
+      this.reservedReqids.delete(this.reqidCounter);
+      this.reqidCounter++;
+    }
     return this.reqidCounter++;
+  }
+
+  /** Notes a CHILD_SA's reqid the counter has not passed yet, so it is never handed out. */
+  private reserveReqid(reqid: number): void {
+    if (reqid >= this.reqidCounter) this.reservedReqids.add(reqid);
   }
 
   /**
@@ -962,6 +1008,8 @@ export class IkeEngine {
       throw e;
     }
     sa.children.push(child);
+    this.reserveReqid(child.reqid);
+    this.reserveReqid(child.reqidIn);
     this.bus.emit({
       type: 'ike.child-installed',
       ikeSpi: ikeSpiText(sa),
@@ -1012,6 +1060,14 @@ export class IkeEngine {
         sa.state !== 'dead' && sa.remote.ip === remote && (local === undefined || sa.local.ip === local),
     );
   }
+}
+
+/** Why waiting on a dead SA fails: the notify or ETIMEDOUT that ended it, else ECANCELED. */
+function deletedError(sa: IkeSa): IkeError {
+  const cause = sa.deleteCause;
+  return new IkeError(cause?.code ?? 'ECANCELED', `IKE SA deleted: ${sa.deleteReason ?? 'failed'}`, {
+    ...(cause ? { cause } : {}),
+  });
 }
 
 export function initKey(spiI: bigint, remote: Endpoint): string {

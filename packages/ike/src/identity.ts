@@ -60,7 +60,8 @@ export function parseIdentity(text: string): Identity {
       throw new IkeError('EINVAL', `bad address in identity ${t}`);
     return { idType: family === 4 ? ID_TYPE.ID_IPV4_ADDR : ID_TYPE.ID_IPV6_ADDR, data: ipToBytes(value) };
   }
-  if (isIp(t)) {
+  // isIp throws and catches inside; names (the usual identity) skip it.
+  if ((/^[\d.]+$/.test(t) || t.includes(':')) && isIp(t)) {
     const b = ipToBytes(t);
     return { idType: b.length === 4 ? ID_TYPE.ID_IPV4_ADDR : ID_TYPE.ID_IPV6_ADDR, data: b };
   }
@@ -117,5 +118,14 @@ export function sameIdentity(a: Identity, b: Identity): boolean {
 /** True when `id` is what `pattern` allows: `%any`, or the same identity. */
 export function identityMatches(pattern: string | undefined, id: Identity): boolean {
   if (pattern === undefined || pattern === '%any') return true;
-  return sameIdentity(parseIdentity(pattern), id);
+  let parsed = patterns.get(pattern);
+  if (!parsed) {
+    parsed = parseIdentity(pattern);
+    if (patterns.size >= 256) patterns.clear();
+    patterns.set(pattern, parsed);
+  }
+  return sameIdentity(parsed, id);
 }
+
+/** Configured identities, parsed once: every IKE_AUTH compares against the same few. */
+const patterns = new Map<string, Identity>();

@@ -122,6 +122,8 @@ export class IkeSa {
   initKey: string | undefined;
   /** Why the SA went away, once it did. */
   deleteReason: string | undefined;
+  /** The failure that ended the SA (a notify, ETIMEDOUT), when one did. */
+  deleteCause: IkeError | undefined;
 
   constructor(init: {
     crypto: CryptoProvider;

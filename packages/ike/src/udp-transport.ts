@@ -4,6 +4,11 @@
  * non-ESP marker on its NAT-T port itself, so the bytes here are exactly the UDP payload.
  * Node cannot pick the source address of a socket bound to the unspecified address, so `from`
  * is ignored: bind the addresses IKE should use.
+ *
+ * Ports: the daemon always speaks of 500 and 4500. `portMap` says which ports those are on this
+ * host, `remotePortMap` which they are on the peers (by default the same as `portMap`), so two
+ * daemons can share an address without root. Datagrams from a mapped peer port are reported as
+ * from its protocol port, so NAT detection, which hashes ports, agrees on both ends.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import {
@@ -19,8 +24,23 @@ import {
 import { Subject } from 'rxjs';
 
 export interface UdpTransportOptions {
-  /** Maps protocol ports to the ports actually bound and sent to (e.g. 500 -> 10500 without root). */
+  /**
+   * Maps protocol ports to the ports actually bound (e.g. 500 -> 10500 without root); also to the
+   * peers' ports unless `remotePortMap` is given.
+   */
   readonly portMap?: Readonly<Record<number, number>>;
+  /** Maps protocol ports to the peers' ports, sent to and reported back (`{}`: the protocol ports). */
+  readonly remotePortMap?: Readonly<Record<number, number>>;
+}
+
+interface PortMapping {
+  toWire(port: number): number;
+  fromWire(port: number): number;
+}
+
+function mapping(map: Readonly<Record<number, number>>): PortMapping {
+  const back = new Map(Object.entries(map).map(([k, v]) => [v, Number(k)]));
+  return { toWire: (p) => map[p] ?? p, fromWire: (p) => back.get(p) ?? p };
 }
 
 class UdpSocket implements DatagramSocket {
@@ -28,17 +48,15 @@ class UdpSocket implements DatagramSocket {
   private readonly socket: Socket;
   private readonly subject = new Subject<Datagram>();
   readonly messages = this.subject.asObservable();
-  private readonly toWire: (port: number) => number;
+  private readonly remote: PortMapping;
+  /** Datagrams handed to the kernel whose send has not completed; close() waits for them. */
+  private pending = 0;
+  private closing = false;
 
-  constructor(
-    local: Endpoint,
-    socket: Socket,
-    toWire: (port: number) => number,
-    fromWire: (port: number) => number,
-  ) {
+  constructor(local: Endpoint, socket: Socket, remote: PortMapping) {
     this.local = local;
     this.socket = socket;
-    this.toWire = toWire;
+    this.remote = remote;
     socket.on('message', (msg, rinfo) => {
       let src: Ip;
       try {
@@ -47,7 +65,7 @@ class UdpSocket implements DatagramSocket {
         return;
       }
       this.subject.next({
-        src: { ip: src, port: fromWire(rinfo.port) },
+        src: { ip: src, port: remote.fromWire(rinfo.port) },
         dst: local,
         data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength),
       });
@@ -55,11 +73,32 @@ class UdpSocket implements DatagramSocket {
   }
 
   send(to: Endpoint, data: Uint8Array, _from?: Ip): void {
-    this.socket.send(data, this.toWire(to.port), to.ip, () => undefined);
+    if (this.closing) return;
+    this.pending++;
+    const sent = () => {
+      this.pending--;
+      if (this.closing && this.pending === 0) this.release();
+    };
+    try {
+      this.socket.send(data, this.remote.toWire(to.port), to.ip, sent);
+    } catch {
+      // A datagram the socket refuses outright is lost, as UDP may lose any.
+      sent();
+    }
   }
 
+  /**
+   * Stops delivering datagrams at once; the socket itself closes once the datagrams already
+   * handed to send() have left (a last AUTHENTICATION_FAILED or DELETE answer is not dropped).
+   */
   close(): void {
+    if (this.closing) return;
+    this.closing = true;
     this.subject.complete();
+    if (this.pending === 0) this.release();
+  }
+
+  private release(): void {
     try {
       this.socket.close();
     } catch {
@@ -69,14 +108,12 @@ class UdpSocket implements DatagramSocket {
 }
 
 export class UdpTransport implements Transport {
-  private readonly toWire: (port: number) => number;
-  private readonly fromWire: (port: number) => number;
+  private readonly local: PortMapping;
+  private readonly remote: PortMapping;
 
   constructor(options: UdpTransportOptions = {}) {
-    const map = options.portMap ?? {};
-    const back = new Map(Object.entries(map).map(([k, v]) => [v, Number(k)]));
-    this.toWire = (p) => map[p] ?? p;
-    this.fromWire = (p) => back.get(p) ?? p;
+    this.local = mapping(options.portMap ?? {});
+    this.remote = mapping(options.remotePortMap ?? options.portMap ?? {});
   }
 
   bind(local: Endpoint): Promise<DatagramSocket> {
@@ -96,10 +133,10 @@ export class UdpTransport implements Transport {
         );
       };
       socket.once('error', onError);
-      socket.bind({ address: local.ip, port: this.toWire(local.port), exclusive: true }, () => {
+      socket.bind({ address: local.ip, port: this.local.toWire(local.port), exclusive: true }, () => {
         socket.off('error', onError);
         socket.on('error', () => undefined);
-        resolve(new UdpSocket(local, socket, this.toWire, this.fromWire));
+        resolve(new UdpSocket(local, socket, this.remote));
       });
     });
   }

@@ -23,6 +23,7 @@ import {
   type Ip,
   type IpsecRequest,
   type KernelBackend,
+  KernelError,
   type PolicyData,
   type PolicyId,
   parsePrefix,
@@ -256,6 +257,18 @@ export async function installPolicies(
   let updated = 0;
   let unchanged = 0;
   for (const p of policies) {
+    if (opts.update === false) {
+      // Nothing to compare: add, and an entry that exists stays as it is. No query, which on a
+      // PF_KEY kernel is a dump of the whole SPD (a home agent with many MNs pays per entry).
+      try {
+        await kernel.addPolicy(p.id, p.data);
+        added++;
+      } catch (e) {
+        if (!(e instanceof KernelError && e.code === 'EEXIST')) throw e;
+        unchanged++;
+      }
+      continue;
+    }
     const have = await kernel.queryPolicy(p.id);
     if (!have) {
       await kernel.addPolicy(p.id, p.data);
@@ -278,9 +291,12 @@ export async function removePolicies(
 ): Promise<number> {
   let removed = 0;
   for (const p of policies) {
-    if (!(await kernel.queryPolicy(p.id))) continue;
-    await kernel.delPolicy(p.id);
-    removed++;
+    try {
+      await kernel.delPolicy(p.id);
+      removed++;
+    } catch (e) {
+      if (!(e instanceof KernelError && e.code === 'ENOENT')) throw e;
+    }
   }
   return removed;
 }

@@ -47,7 +47,9 @@ describe('IKE_SA_INIT retries', () => {
       ikeA: ['aes128-sha256-ecp256'],
       ikeB: ['aes128-sha256-modp2048', 'aes128-sha256-ecp384'],
     });
-    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'ECANCELED' });
+    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'NO_PROPOSAL_CHOSEN' });
+    expect(a.of('ike.exchange').at(-1)).toMatchObject({ ok: false, notify: 'NO_PROPOSAL_CHOSEN' });
+    expect(b.of('ike.exchange').at(-1)).toMatchObject({ ok: false, notify: 'NO_PROPOSAL_CHOSEN' });
     expect(a.ike.listSas()).toEqual([]);
     expect(b.ike.listSas()).toEqual([]);
   });

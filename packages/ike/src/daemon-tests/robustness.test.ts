@@ -241,13 +241,38 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
   it('refuses a peer with the wrong PSK: AUTHENTICATION_FAILED, no SA on either end, no CHILD_SA in the kernels', async () => {
     lab = new Lab();
     const { a, b } = await pair(lab, { peerA: { auth: { psk: 'wrong' } } });
-    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'ECANCELED' });
+    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'AUTHENTICATION_FAILED' });
     await lab.advance(1000);
     expect(a.ike.listSas()).toEqual([]);
     expect(b.ike.listSas()).toEqual([]);
     expect(await a.kernel.dumpSas()).toEqual([]);
     expect(await b.kernel.dumpSas()).toEqual([]);
     expect(b.of('ike.sa-established')).toEqual([]);
+    // Both ends name the notify in their failed IKE_AUTH event.
+    expect(a.of('ike.exchange').at(-1)).toMatchObject({
+      exchange: 'IKE_AUTH',
+      ok: false,
+      notify: 'AUTHENTICATION_FAILED',
+    });
+    expect(b.of('ike.exchange').at(-1)).toMatchObject({
+      exchange: 'IKE_AUTH',
+      ok: false,
+      notify: 'AUTHENTICATION_FAILED',
+    });
+  });
+
+  it('rejects initiate() with ETIMEDOUT when the responder never answers', async () => {
+    lab = new Lab();
+    const { a } = await pair(lab);
+    lab.net.filter = () => 'drop';
+    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+      message: expect.stringMatching(/no response to IKE_SA_INIT/),
+    });
+    const last = a.of('ike.exchange').at(-1);
+    expect(last).toMatchObject({ exchange: 'IKE_SA_INIT', ok: false });
+    expect(last && 'notify' in last).toBe(false);
+    expect(a.ike.listSas()).toEqual([]);
   });
 
   it('refuses a responder that proves the wrong PSK, telling it in an INFORMATIONAL', async () => {
@@ -255,7 +280,7 @@ describe('bad messages never crash a daemon nor create or change state (RFC 7296
     const { a, b } = await pair(lab, {
       peerB: { auth: { psk: 'wrong' }, remoteAuth: { psk: 'correct horse battery staple' } },
     });
-    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'ECANCELED' });
+    await expect(lab.run(a.ike.initiate('b'))).rejects.toMatchObject({ code: 'AUTHENTICATION_FAILED' });
     await lab.advance(1000);
     expect(a.ike.listSas()).toEqual([]);
     expect(b.ike.listSas()).toEqual([]);

@@ -211,7 +211,7 @@ export class AuthTask implements ExchangeTask {
     this.req = undefined;
     void (async () => {
       if (req) await abandonChildRequest(this.engine, req);
-      await this.engine.destroy(sa, `IKE_AUTH failed: ${error.message}`);
+      await this.engine.destroy(sa, `IKE_AUTH failed: ${error.message}`, { cause: error });
     })();
   }
 }

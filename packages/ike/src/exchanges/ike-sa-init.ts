@@ -11,7 +11,16 @@ import type { ResolvedPeer } from '../config.js';
 import { EXCHANGE, NOTIFY, notifyName } from '../constants.js';
 import { deriveIkeKeys, skeyseed } from '../crypto/keymat.js';
 import { acceptChosenProposal, allDh, selectProposal, toProposals } from '../crypto/proposals.js';
-import { allNotifies, errorNotify, findNotify, first, type IkeEngine, initKey, notify } from '../engine.js';
+import {
+  allNotifies,
+  errorNotify,
+  findNotify,
+  first,
+  type IkeEngine,
+  initKey,
+  isErrorNotify,
+  notify,
+} from '../engine.js';
 import { IkeError } from '../errors.js';
 import { IkeSa } from '../ike-sa.js';
 import { encodeMessage, type IkeMessage } from '../message.js';
@@ -170,7 +179,7 @@ export class InitTask implements ExchangeTask {
   }
 
   fail(sa: IkeSa, error: IkeError): void {
-    void this.engine.destroy(sa, `IKE_SA_INIT failed: ${error.message}`);
+    void this.engine.destroy(sa, `IKE_SA_INIT failed: ${error.message}`, { cause: error });
   }
 }
 
@@ -228,6 +237,7 @@ export async function respondInit(
       initiator: false,
       messages: 2,
       ok: false,
+      ...(isErrorNotify(name) ? { notify: name } : {}),
     });
   };
   const saPayload = first(msg.payloads, 'SA');

@@ -130,7 +130,8 @@ export async function respondInformational(
     };
   }
   if (findNotify(payloads, 'AUTHENTICATION_FAILED')) {
-    return { payloads: [], after: () => e.destroy(sa, 'peer reported AUTHENTICATION_FAILED') };
+    const cause = new IkeError('AUTHENTICATION_FAILED', 'peer reported AUTHENTICATION_FAILED');
+    return { payloads: [], after: () => e.destroy(sa, cause.message, { cause }) };
   }
   if (findNotify(payloads, 'UPDATE_SA_ADDRESSES')) return answerUpdateAddresses(e, sa, payloads, d, local);
   const reply: Payload[] = [];

@@ -58,6 +58,20 @@ export function parseEndpoint(text: string, what: string, nattPort?: number): Ik
   return { ip: canonicalIp(host), port: ikePort, nattPort: nattPort ?? defaultNattPort(ikePort) };
 }
 
+/**
+ * The ports UdpTransport uses for the daemon's 500 and 4500 on this endpoint (`{}`, the protocol
+ * ports, when there is no endpoint: a responder for any peer answers where it was asked from).
+ */
+export function portMap(e: IkeEndpoint | undefined): Record<number, number> {
+  if (!e || (e.port === IKE_PORT && e.nattPort === NATT_PORT)) return {};
+  return { [IKE_PORT]: e.port, [NATT_PORT]: e.nattPort };
+}
+
+/** The port on the wire for a port the daemon names, given that side's endpoint (undefined: as named). */
+export function wirePort(port: number, e: IkeEndpoint | undefined): number {
+  return portMap(e)[port] ?? port;
+}
+
 /** `ADDR:PORT` or `[ADDR]:PORT`. */
 export function formatIkeEndpoint(e: { ip: Ip; port: number }): string {
   return ipFamily(e.ip) === 6 ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;

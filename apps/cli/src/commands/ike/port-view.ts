@@ -1,12 +1,10 @@
 /**
  * What the CLI prints about endpoints: the ports on the wire. The daemon speaks of 500 and 4500 (the
- * transport maps them, see port-map-transport.ts), so listings and events are translated back.
+ * transport maps them, see runtime.ts), so listings and events are translated back.
  */
 import type { BusEvent, Endpoint } from '@mip6sec/core';
 import type { IkeSaListing } from '@mip6sec/ike';
-import type { IkeEndpoint } from './endpoint.js';
-import { formatIkeEndpoint } from './endpoint.js';
-import { wirePort } from './port-map-transport.js';
+import { formatIkeEndpoint, type IkeEndpoint, wirePort } from './endpoint.js';
 
 export class PortView {
   constructor(

@@ -7,8 +7,7 @@ import { Bus, SystemClock } from '@mip6sec/core';
 import { createCryptoProvider } from '@mip6sec/crypto';
 import { IkeDaemon, type IkeDaemonConfig, UdpTransport } from '@mip6sec/ike';
 import { PfkeyKernel, SimKernel } from '@mip6sec/kernel-sim';
-import type { IkeEndpoint } from './endpoint.js';
-import { PortMapTransport, portsOf } from './port-map-transport.js';
+import { type IkeEndpoint, portMap } from './endpoint.js';
 
 export interface CliDaemon {
   readonly daemon: IkeDaemon;
@@ -18,12 +17,6 @@ export interface CliDaemon {
   /** Stops without deleting anything. */
   stop(): Promise<void>;
 }
-
-/**
- * A socket closed in the tick a datagram was handed to it drops the datagram, so the last answers
- * (an AUTHENTICATION_FAILED, a DELETE response) get this long to leave before the sockets close.
- */
-const LINGER_MS = 100;
 
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -49,17 +42,13 @@ export async function startDaemon(
   const seed = crypto.randomBytes(4);
   const spiSeed = new DataView(seed.buffer, seed.byteOffset, 4).getUint32(0);
   const kernel = new SimKernel(new PfkeyKernel({ clock, spiSeed }), bus);
-  const transport = new PortMapTransport(new UdpTransport(), portsOf(local), portsOf(remote));
+  // The daemon speaks of 500 and 4500; the transport puts them on our ports and the peer's. Without
+  // --remote, a responder answers whatever port a request came from.
+  const transport = new UdpTransport({ portMap: portMap(local), remotePortMap: portMap(remote) });
   const daemon = new IkeDaemon(config, bus, clock, kernel, crypto, transport);
   await daemon.start();
-  // The daemon keeps a socket it could not bind as an error of its own rather than failing start().
-  const bindError = daemon.errors.find((e) => /bind/i.test(String(e.error)));
-  if (bindError) {
-    await daemon.stop();
-    throw bindError.error;
-  }
   const stop = async () => {
-    await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+    // Closing waits for datagrams already sent (the last DELETE answer, an AUTHENTICATION_FAILED).
     await daemon.stop();
     bus.complete();
   };

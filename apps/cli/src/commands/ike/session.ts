@@ -199,7 +199,7 @@ function firstSa(cli: CliDaemon, failures: AuthFailure[]): Promise<string> {
       else
         reject(
           new IkeCommandError(
-            'EPROTO',
+            e.notify ?? 'EPROTO',
             'IKE_AUTH refused: no peer configuration matches the identities, or the request was malformed',
           ),
         );
