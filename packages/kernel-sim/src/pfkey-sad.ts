@@ -110,7 +110,7 @@ export function handleGetSpi(k: KernelContext, sock: PfkeySocket, msg: PfkeyMess
   if (!mode) fail('EINVAL', 'BEET mode is not simulated');
   const reqid = sa2?.reqid ?? 0;
   // A second GETSPI of the same exchange gets the SPI of the first (xfrm_alloc_spi on a state with one).
-  let larval = msg.seq !== 0 ? findLarvalBySeq(k, msg.seq, proto, src, dst) : undefined;
+  let larval = msg.seq !== 0 ? k.sad.findLarval(proto, msg.seq, src, dst) : undefined;
   if (!larval) {
     const range = getExtension(msg, SADB_EXT_SPIRANGE);
     const min = range ? range.min >>> 0 : DEFAULT_SPI_MIN;
@@ -125,21 +125,6 @@ export function handleGetSpi(k: KernelContext, sock: PfkeySocket, msg: PfkeyMess
     k.lifetimes.startLarval(larval, k.acquires.acqExpires);
   }
   k.broadcast({ ...header(msg), extensions: saExtensions(saView(larval), { withKeys: false }) }, 'one', sock);
-}
-
-function findLarvalBySeq(
-  k: KernelContext,
-  seq: number,
-  proto: SaProto,
-  src: string,
-  dst: string,
-): SaRecord | undefined {
-  for (const r of k.sad
-    .matching(proto, 'transport', 0, src, dst)
-    .concat(k.sad.matching(proto, 'tunnel', 0, src, dst))) {
-    if (r.state === 'larval' && r.acqSeq === seq) return r;
-  }
-  return undefined;
 }
 
 export function handleAddOrUpdate(k: KernelContext, _sock: PfkeySocket, msg: PfkeyMessage): void {

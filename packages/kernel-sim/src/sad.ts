@@ -111,9 +111,16 @@ export class SpiRandom {
   }
 }
 
+function larvalKey(proto: SaProto, seq: number, src: string, dst: string): string {
+  return `${proto}|${seq}|${src}|${dst}`;
+}
+
 export class Sad {
   private readonly byKey = new Map<string, SaRecord>();
   private readonly byOutbound = new Map<string, Set<SaRecord>>();
+  // Larval SAs by the GETSPI sequence that made them: a key manager's second GETSPI of one
+  // exchange must find its first without scanning every SA between the same two addresses.
+  private readonly larvalBySeq = new Map<string, SaRecord>();
   private orderGen = 0;
 
   get size(): number {
@@ -162,6 +169,12 @@ export class Sad {
     return out.sort((a, b) => a.order - b.order);
   }
 
+  /** The larval SA a GETSPI with this sequence number made between these addresses. */
+  findLarval(proto: SaProto, seq: number, src: string, dst: string): SaRecord | undefined {
+    const r = this.larvalBySeq.get(larvalKey(proto, seq, src, dst));
+    return r?.state === 'larval' ? r : undefined;
+  }
+
   /** Adds a record; EEXIST when (destination, SPI, protocol) is taken. */
   insert(r: SaRecord): void {
     const key = saKey(r);
@@ -169,6 +182,7 @@ export class Sad {
     r.order = ++this.orderGen;
     this.byKey.set(key, r);
     this.linkOutbound(r);
+    if (r.state === 'larval' && r.acqSeq) this.larvalBySeq.set(larvalKey(r.proto, r.acqSeq, r.src, r.dst), r);
   }
 
   remove(r: SaRecord): boolean {
@@ -176,6 +190,10 @@ export class Sad {
     if (this.byKey.get(key) !== r) return false;
     this.byKey.delete(key);
     this.unlinkOutbound(r);
+    if (r.acqSeq) {
+      const lk = larvalKey(r.proto, r.acqSeq, r.src, r.dst);
+      if (this.larvalBySeq.get(lk) === r) this.larvalBySeq.delete(lk);
+    }
     r.state = 'dead';
     return true;
   }
@@ -196,12 +214,16 @@ export class Sad {
     for (const m of moves) {
       this.byKey.delete(saKey(m.sa));
       this.unlinkOutbound(m.sa);
+      if (m.sa.acqSeq) this.larvalBySeq.delete(larvalKey(m.sa.proto, m.sa.acqSeq, m.sa.src, m.sa.dst));
     }
     for (const m of moves) {
       m.sa.src = m.src;
       m.sa.dst = m.dst;
       this.byKey.set(saKey(m.sa), m.sa);
       this.linkOutbound(m.sa);
+      if (m.sa.state === 'larval' && m.sa.acqSeq) {
+        this.larvalBySeq.set(larvalKey(m.sa.proto, m.sa.acqSeq, m.sa.src, m.sa.dst), m.sa);
+      }
     }
   }
 
