@@ -67,7 +67,10 @@ function hostOf(p: SecurityPolicy, hoas: ReadonlySet<Ip>): Ip | undefined {
 }
 
 /** Policies of each HoA, indexed in one pass. */
-function policiesByHoa(policies: readonly SecurityPolicy[], hoas: ReadonlySet<Ip>): Map<Ip, SecurityPolicy[]> {
+function policiesByHoa(
+  policies: readonly SecurityPolicy[],
+  hoas: ReadonlySet<Ip>,
+): Map<Ip, SecurityPolicy[]> {
   const out = new Map<Ip, SecurityPolicy[]>();
   for (const p of policies) {
     const hoa = hostOf(p, hoas);
@@ -91,7 +94,13 @@ function compareSpdImage(host: HostState, step: string, out: InvariantViolation[
   for (const [key, p] of kernel) {
     const q = image.get(key);
     if (!q)
-      out.push({ step, host: host.name, object: `SP ${key}`, rule: 'IKE SPD image = kernel SPD', detail: 'missing from IKE\'s image' });
+      out.push({
+        step,
+        host: host.name,
+        object: `SP ${key}`,
+        rule: 'IKE SPD image = kernel SPD',
+        detail: "missing from IKE's image",
+      });
     else if (policyText(p) !== policyText(q))
       out.push({
         step,
@@ -103,7 +112,13 @@ function compareSpdImage(host: HostState, step: string, out: InvariantViolation[
   }
   for (const key of image.keys()) {
     if (!kernel.has(key))
-      out.push({ step, host: host.name, object: `SP ${key}`, rule: 'IKE SPD image = kernel SPD', detail: 'not in the kernel' });
+      out.push({
+        step,
+        host: host.name,
+        object: `SP ${key}`,
+        rule: 'IKE SPD image = kernel SPD',
+        detail: 'not in the kernel',
+      });
   }
 }
 
@@ -111,7 +126,8 @@ const saName = (s: SecurityAssociation) => `SA ${s.proto} spi 0x${(s.spi >>> 0).
 
 export function checkMn(step: string, mn: MnPlacement, host: HostState, haAddress: Ip): InvariantViolation[] {
   const out: InvariantViolation[] = [];
-  const v = (object: string, rule: string, detail: string) => out.push({ step, host: host.name, object, rule, detail });
+  const v = (object: string, rule: string, detail: string) =>
+    out.push({ step, host: host.name, object, rule, detail });
   const atHome = mn.coa === mn.hoa;
   for (const p of host.policies) {
     if (!hasTunnel(p)) continue;
@@ -142,7 +158,11 @@ export function checkMn(step: string, mn: MnPlacement, host: HostState, haAddres
   for (const ike of host.ikeSas) {
     if (ike.remote.ip !== haAddress) continue;
     if (ike.local.ip !== mn.coa)
-      v(`IKE_SA ${ike.ikeSpi}`, 'IKE_SA address = CoA', `${ike.state} IKE_SA runs from ${ike.local.ip}, CoA is ${mn.coa}`);
+      v(
+        `IKE_SA ${ike.ikeSpi}`,
+        'IKE_SA address = CoA',
+        `${ike.state} IKE_SA runs from ${ike.local.ip}, CoA is ${mn.coa}`,
+      );
     else if (ike.state !== 'established')
       v(`IKE_SA ${ike.ikeSpi}`, 'IKE_SA established', `still ${ike.state} at quiescence`);
   }
@@ -208,7 +228,11 @@ export function checkHa(
     if (atHome && cached !== undefined)
       v(`binding cache ${mn.hoa}`, 'no binding at home', `cache still has ${cached}`);
     if (!atHome && cached !== mn.coa)
-      v(`binding cache ${mn.hoa}`, 'cache CoA = MN CoA', `cache has ${cached ?? 'nothing'}, MN uses ${mn.coa}`);
+      v(
+        `binding cache ${mn.hoa}`,
+        'cache CoA = MN CoA',
+        `cache has ${cached ?? 'nothing'}, MN uses ${mn.coa}`,
+      );
     for (const p of byHoa.get(mn.hoa) ?? []) {
       if (hasTunnel(p) && atHome) {
         v(`SP ${policyKey(p)}`, 'no tunnel entries at home', `still installed: ${policyText(p)}`);
@@ -235,14 +259,21 @@ export function checkHa(
     for (const s of sasByMn.get(mn.name) ?? []) {
       if (s.mode === 'tunnel') {
         const mnEnd = s.src === ha.address ? s.dst : s.src;
-        if (mnEnd !== mn.coa) v(saName(s), 'SA endpoint = CoA', `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`);
-      } else if (!((s.src === mn.hoa && s.dst === ha.address) || (s.src === ha.address && s.dst === mn.hoa))) {
+        if (mnEnd !== mn.coa)
+          v(saName(s), 'SA endpoint = CoA', `SA is ${s.src} -> ${s.dst}, CoA is ${mn.coa}`);
+      } else if (
+        !((s.src === mn.hoa && s.dst === ha.address) || (s.src === ha.address && s.dst === mn.hoa))
+      ) {
         v(saName(s), 'transport SA on HoA/HA', `SA is ${s.src} -> ${s.dst}`);
       }
     }
     for (const ike of ikeByMn.get(mn.name) ?? []) {
       if (ike.remote.ip !== mn.coa)
-        v(`IKE_SA ${ike.ikeSpi}`, 'IKE_SA address = CoA', `${ike.state} IKE_SA runs to ${ike.remote.ip}, CoA is ${mn.coa}`);
+        v(
+          `IKE_SA ${ike.ikeSpi}`,
+          'IKE_SA address = CoA',
+          `${ike.state} IKE_SA runs to ${ike.remote.ip}, CoA is ${mn.coa}`,
+        );
       else if (ike.state !== 'established')
         v(`IKE_SA ${ike.ikeSpi}`, 'IKE_SA established', `still ${ike.state} at quiescence`);
     }
@@ -257,9 +288,13 @@ export function checkHa(
 export type SpiSnapshot = ReadonlyMap<number, number>;
 
 /** The ESP SAs of a host belonging to an MN (its own SAs on the MN; attributed by address on the HA). */
-export function spiSnapshot(sas: readonly SecurityAssociation[], belongs: (s: SecurityAssociation) => boolean): SpiSnapshot {
+export function spiSnapshot(
+  sas: readonly SecurityAssociation[],
+  belongs: (s: SecurityAssociation) => boolean,
+): SpiSnapshot {
   const out = new Map<number, number>();
-  for (const s of sas) if (s.proto === 'esp' && s.state !== 'larval' && belongs(s)) out.set(s.spi >>> 0, s.reqid);
+  for (const s of sas)
+    if (s.proto === 'esp' && s.state !== 'larval' && belongs(s)) out.set(s.spi >>> 0, s.reqid);
   return out;
 }
 

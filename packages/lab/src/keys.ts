@@ -79,7 +79,16 @@ export function ikev2Line(sa: IkeSaListing): string | undefined {
   if (!algs || !sa.keys) return undefined;
   // Byte fields of a UAT file are bare hex; text fields are quoted.
   const k = sa.keys;
-  return [sa.spiI, sa.spiR, k.skEi, k.skEr, JSON.stringify(algs.enc), k.skAi, k.skAr, JSON.stringify(algs.integ)].join(',');
+  return [
+    sa.spiI,
+    sa.spiR,
+    k.skEi,
+    k.skEr,
+    JSON.stringify(algs.enc),
+    k.skAi,
+    k.skAr,
+    JSON.stringify(algs.integ),
+  ].join(',');
 }
 
 /** Collects one MN's SAs and IKE_SAs as they are made, so replaced ones are kept too. */

@@ -51,8 +51,9 @@ export interface StrategyMetrics {
   readonly roundTrips: number;
   /** From link change until protected payload reaches the MN again, in ms. */
   readonly interruptionMs: Distribution;
+  /** Payload datagrams sent: correspondent to MNs (through the tunnel) and MNs to the correspondent. */
   readonly packetsSent: number;
-  /** Payload datagrams sent to the MNs and not received through the tunnel. */
+  /** Of those, the ones that did not arrive (downlink: not through the tunnel). */
   readonly packetsLost: number;
   readonly invariantViolations: number;
   readonly violations: readonly InvariantViolation[];
@@ -61,6 +62,13 @@ export interface StrategyMetrics {
   readonly strategyCounters: Readonly<Record<string, number>>;
   readonly virtualTimeMs: number;
   readonly wallTimeMs: number;
+  /** Where the wall time went: building the hosts, bootstrapping, the steps, and (within those) the checks. */
+  readonly wall: {
+    readonly buildMs: number;
+    readonly bootstrapMs: number;
+    readonly stepsMs: number;
+    readonly checksMs: number;
+  };
 }
 
 export function distribution(values: readonly number[]): Distribution {

@@ -1,6 +1,6 @@
 import { buildIpPacket, buildUdp } from '@mip6sec/kernel-sim';
 import { describe, expect, it } from 'vitest';
-import { Network, type NetworkNode } from './network.js';
+import type { NetworkNode } from './network.js';
 import { encodePcap, LINKTYPE_RAW } from './pcap.js';
 import { Rng } from './rng.js';
 import { Simulation } from './simulation.js';
@@ -66,6 +66,36 @@ describe('Network', () => {
     expect(one.length).toBeLessThan(150);
   });
 
+  it('duplicates and reorders as configured, the same way for the same seed', async () => {
+    const run = async (seed: number, opts: { duplicate?: number; reorder?: number }) => {
+      const sim = new Simulation(seed);
+      const got: { at: number; n: number }[] = [];
+      const a = sink('a', [], sim);
+      const b = sink('b', got, sim);
+      sim.network.addLink({ name: 'l', delayMs: 5, ...opts });
+      sim.network.attach(a, 'l', '2001:db8::a');
+      sim.network.attach(b, 'l', '2001:db8::b');
+      for (let i = 0; i < 100; i++) {
+        sim.network.transmit(a, packet('2001:db8::a', '2001:db8::b', i));
+        await sim.runFor(1);
+      }
+      await sim.runFor(50);
+      return got.map((g) => g.n);
+    };
+    const dup = await run(9, { duplicate: 0.2 });
+    expect(dup.length).toBeGreaterThan(110);
+    expect(dup.length).toBeLessThan(135);
+    expect(new Set(dup).size).toBe(100);
+    expect(await run(9, { duplicate: 0.2 })).toEqual(dup);
+    const reordered = await run(9, { reorder: 0.2 });
+    expect(reordered).toHaveLength(100);
+    expect([...reordered].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // A held-back packet is overtaken by the ones sent after it.
+    const inversions = reordered.filter((n, i) => i > 0 && n < reordered[i - 1]!).length;
+    expect(inversions).toBeGreaterThan(5);
+    expect(await run(9, {})).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it('drops the next matching packets on request', async () => {
     const sim = new Simulation(1);
     const got: { at: number; n: number }[] = [];
@@ -105,5 +135,3 @@ describe('pcap', () => {
     expect(out.subarray(40)).toEqual(p);
   });
 });
-
-void Network;

@@ -4,17 +4,24 @@
  * checking the invariants at quiescence after every step.
  */
 import type { BusEvent, Ip, MigrateRequest, PolicyId } from '@mip6sec/core';
-import { ipFromBytes } from '@mip6sec/core';
+import { ipFromBytes, PROTO_ANY } from '@mip6sec/core';
 import { migrateStrategy } from '@mip6sec/migrate';
 import { msrdStrategy } from '@mip6sec/msrd';
 import { renegotiateStrategy } from '@mip6sec/renegotiate';
-import { checkHa, checkIkeInPlace, checkInPlace, checkMn, type MnPlacement, spiSnapshot } from './invariants.js';
+import {
+  checkHa,
+  checkIkeInPlace,
+  checkInPlace,
+  checkMn,
+  type MnPlacement,
+  spiSnapshot,
+} from './invariants.js';
 import { KeyLog } from './keys.js';
 import { distribution, type InvariantViolation, type StepMetrics, type StrategyMetrics } from './metrics.js';
 import type { PacketRecord } from './network.js';
 import type { CapturedPacket } from './pcap.js';
-import { Simulation } from './simulation.js';
-import { type TrafficMode, TrafficGenerator } from './traffic.js';
+import { Simulation, WallBudgetExceeded } from './simulation.js';
+import { TrafficGenerator, type TrafficMode } from './traffic.js';
 import { buildWorld, type MnHandle, type StrategyFactory, type World } from './world.js';
 
 export const STRATEGIES = ['migrate', 'msrd', 'renegotiate'] as const;
@@ -27,7 +34,7 @@ export const SCENARIO_DESCRIPTIONS = {
   storm: 'K rounds; in each every MN moves once at a random (seeded) time within the dwell window',
   'return-home': 'the MNs alternate between home (deregistration) and a foreign link',
   'rekey-during-handover': "the MN's payload CHILD_SA rekey starts just before each move",
-  'lost-migrate': "the first MN's MIGRATE moving its tunnel is lost in the first handover (migrate)",
+  'lost-migrate': "the first MN's MIGRATE moving its payload tunnel is lost in the first handover (migrate)",
   'lost-bu': "the first MN's first Binding Update after each move is lost",
   'lost-ba': "the first MN's first Binding Acknowledgement after each move is lost",
   'ike-restart': "the HA's IKE daemon restarts (IKE_SAs gone, kernel SAs kept) before the first handover",
@@ -55,8 +62,8 @@ export interface ScenarioOptions {
   readonly dwellMs?: number;
   /** Record the first MN's packets (and its keys) for a pcap. */
   readonly capture?: boolean;
-  /** Called as each MN handover starts (progress bars). */
-  readonly onHandover?: () => void;
+  /** Called as each MN handover starts, just after the move, with the virtual time (progress bars, tests). */
+  readonly onHandover?: (mn: MnHandle, atMs: number) => void;
   /** Receives one line per bus event of every host, with the virtual time (sequence diagrams). */
   readonly trace?: (line: string) => void;
 }
@@ -95,7 +102,10 @@ function strategyFactory(name: string, o: ScenarioOptions, lost: { armed: boolea
   }
 }
 
+/** The MIGRATE that moves the MN's outbound payload tunnel (its SP and SA to the new CoA). */
 const movesTunnel = (req: MigrateRequest) =>
+  req.dir === 'out' &&
+  req.selector.proto === PROTO_ANY &&
   req.bundles.some((b) => b.mode === 'tunnel' && (b.oldSrc !== b.newSrc || b.oldDst !== b.newDst));
 
 /** IKE on UDP 500, or on 4500 behind the zero non-ESP marker (RFC 3948 2.2); IPv6 only here. */
@@ -145,16 +155,64 @@ class StepRekeys {
     this.ikeRekeyed.clear();
   }
   add(key: string, reqid: number): void {
-    let s = this.childReqids.get(key);
-    if (!s) this.childReqids.set(key, (s = new Set()));
-    s.add(reqid);
+    const s = this.childReqids.get(key);
+    if (s) s.add(reqid);
+    else this.childReqids.set(key, new Set([reqid]));
   }
   reqids(key: string): ReadonlySet<number> {
     return this.childReqids.get(key) ?? new Set();
   }
 }
 
-export async function runScenario(strategy: string, o: ScenarioOptions): Promise<ScenarioResult> {
+/** How far a run got (kept up to date while it runs, for {@link ScenarioInterrupted}). */
+export interface ScenarioProgress {
+  phase: 'build' | 'bootstrap' | 'steps' | 'done';
+  handovers: number;
+  completed: number;
+  /** MNs with an accepted binding (bootstrap progress), read when asked. */
+  registered: () => number;
+  wall: { buildMs: number; bootstrapMs: number; stepsMs: number; checksMs: number };
+}
+
+/** A run stopped because it exceeded its wall-clock budget; `progress` says how far it got. */
+export class ScenarioInterrupted extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(
+    readonly budgetMs: number,
+    readonly progress: ScenarioProgress,
+  ) {
+    super(`scenario stopped in ${progress.phase} after ${Math.round(budgetMs)} ms of wall time`);
+  }
+}
+
+/**
+ * Runs one scenario under one strategy. With `wallBudgetMs`, throws {@link ScenarioInterrupted}
+ * when the run takes longer than that in wall-clock time (benchmarks at scale).
+ */
+export async function runScenario(
+  strategy: string,
+  o: ScenarioOptions & { readonly wallBudgetMs?: number },
+): Promise<ScenarioResult> {
+  const progress: ScenarioProgress = {
+    phase: 'build',
+    handovers: 0,
+    completed: 0,
+    registered: () => 0,
+    wall: { buildMs: 0, bootstrapMs: 0, stepsMs: 0, checksMs: 0 },
+  };
+  try {
+    return await runInner(strategy, o, progress);
+  } catch (e) {
+    if (e instanceof WallBudgetExceeded) throw new ScenarioInterrupted(e.budgetMs, progress);
+    throw e;
+  }
+}
+
+async function runInner(
+  strategy: string,
+  o: ScenarioOptions & { readonly wallBudgetMs?: number },
+  progress: ScenarioProgress,
+): Promise<ScenarioResult> {
   const scenario = o.scenario as ScenarioName;
   if (!SCENARIOS.includes(scenario)) {
     throw new Error(`unknown scenario ${JSON.stringify(o.scenario)} (known: ${SCENARIOS.join(', ')})`);
@@ -164,6 +222,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     throw new Error(`handovers must be a non-negative integer, got ${o.handovers}`);
   const wallStart = performance.now();
   const sim = new Simulation(o.seed);
+  sim.setWallBudget(o.wallBudgetMs);
   const lostMigrate = { armed: false };
   const world = await buildWorld(sim, {
     mns: o.mns,
@@ -172,6 +231,9 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     foreignLinks: 3,
     strategy: strategyFactory(strategy, o, lostMigrate),
   });
+  const wall = progress.wall;
+  wall.buildMs = performance.now() - wallStart;
+  progress.phase = 'bootstrap';
   const ha = world.ha;
   const firstMn = world.mns[0]!;
   const hosts = [ha.host, ...world.mns.map((m) => m.host)];
@@ -187,7 +249,10 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   sim.network.tap((r: PacketRecord) => {
     // The first MN's link: what it sends, and what is routed to it (not the CN's packets to its HoA
     // that the HA intercepts while it is away).
-    if (o.capture && (r.from === firstMn.name || sim.network.ownerOf(ipFromBytes(r.bytes, 24, 6))?.node === firstMn.name)) {
+    if (
+      o.capture &&
+      (r.from === firstMn.name || sim.network.ownerOf(ipFromBytes(r.bytes, 24, 6))?.node === firstMn.name)
+    ) {
       capture.push({ timeMs: r.timeMs, bytes: r.bytes });
     }
     if (!measuring) return;
@@ -250,6 +315,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     if (mn.coa === mn.hoa) return s.binding === undefined;
     return s.binding?.coa === mn.coa;
   };
+  progress.registered = () => world.mns.filter(bindingDone).length;
   const payloadBack = (mn: MnHandle) =>
     mn.coa === mn.hoa || traffic.flows.get(mn.hoa)!.firstAfterMark !== undefined;
 
@@ -261,6 +327,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   });
   const hints = ha.strategy.updatesInPlace;
   const check = (step: string): number => {
+    const t0 = performance.now();
     const found: InvariantViolation[] = [];
     for (const mn of world.mns) {
       found.push(
@@ -301,6 +368,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
       ),
     );
     violations.push(...found);
+    wall.checksMs += performance.now() - t0;
     return found.length;
   };
 
@@ -316,8 +384,9 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     }
     traffic.mark(mn);
     handovers++;
+    progress.handovers = handovers;
     world.attach(mn, link);
-    o.onHandover?.();
+    o.onHandover?.(mn, sim.now());
   };
   const nextLink = (mn: MnHandle): string => {
     if (scenario === 'return-home' && mn.link !== world.homeLink) return world.homeLink;
@@ -326,10 +395,16 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   };
   /** Waits until every mover is registered and its payload flows again; records each outcome. */
   const finish = async (movers: readonly MnHandle[], stepStart: number) => {
-    await sim.runUntil(
-      () => movers.every((mn) => bindingDone(mn) && payloadBack(mn)),
-      Math.max(0, stepStart + timeout - sim.now()),
-    );
+    // Checked after every timer: MNs found done leave the set, so a check does not walk them again.
+    const pending = new Set(movers);
+    const allDone = () => {
+      for (const mn of pending) {
+        if (!(bindingDone(mn) && payloadBack(mn))) return false;
+        pending.delete(mn);
+      }
+      return true;
+    };
+    await sim.runUntil(allDone, Math.max(0, stepStart + timeout - sim.now()));
     const mine: number[] = [];
     let done = 0;
     for (const mn of movers) {
@@ -340,12 +415,14 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     }
     interruptions.push(...mine);
     completed += done;
+    progress.completed = completed;
     return { done, mine };
   };
 
   // ---- bootstrap: every MN attaches in a foreign network and registers ----
   // The bootstrap scenario measures this part; the others start counting after it.
   let base = baseline(world, traffic);
+  const bootWall = performance.now();
   traffic.start();
   const bootStart = sim.now();
   for (const mn of world.mns) move(mn, world.foreignLinks[0]!, true);
@@ -370,6 +447,9 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
   }
   await sim.runFor(settleMs);
   check('bootstrap');
+  wall.bootstrapMs = performance.now() - bootWall;
+  const stepsWall = performance.now();
+  progress.phase = 'steps';
   if (scenario === 'bootstrap') {
     steps.push({
       step: 'bootstrap',
@@ -383,6 +463,8 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     interruptions.length = 0;
     handovers = 0;
     completed = 0;
+    progress.handovers = 0;
+    progress.completed = 0;
     base = baseline(world, traffic);
     measuring = true;
   }
@@ -456,9 +538,13 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
       interruptionMedianMs: distribution(r.mine).median,
       violations: violations.length - violationsBefore,
     });
+    wall.stepsMs = performance.now() - stepsWall;
   }
   traffic.stop();
   await sim.runFor(Math.max(200, o.rttMs * 4));
+  wall.stepsMs = performance.now() - stepsWall;
+  progress.phase = 'done';
+  sim.setWallBudget(undefined);
   measuring = false;
 
   const sent = traffic.sent - base.sent;
@@ -489,6 +575,7 @@ export async function runScenario(strategy: string, o: ScenarioOptions): Promise
     strategyCounters: counters,
     virtualTimeMs: sim.now(),
     wallTimeMs: performance.now() - wallStart,
+    wall,
   };
   return { metrics, capture, keys, world };
 }

@@ -9,10 +9,21 @@ import { Rng } from './rng.js';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** The run took more wall-clock time than it was given (benchmarks bound their runs this way). */
+export class WallBudgetExceeded extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly budgetMs: number) {
+    super(`simulation: wall-clock budget of ${Math.round(budgetMs)} ms exceeded`);
+  }
+}
+
 export class Simulation {
   readonly clock: VirtualClock;
   readonly rng: Rng;
   readonly network: Network;
+  /** performance.now() after which the loops throw WallBudgetExceeded (wall time, not virtual). */
+  private wallDeadline: number | undefined;
+  private wallBudget = 0;
 
   constructor(seed: number) {
     this.clock = new VirtualClock(0);
@@ -24,11 +35,23 @@ export class Simulation {
     return this.clock.now();
   }
 
+  /** Bounds the wall-clock time the loops below may take from now on (undefined: no bound). */
+  setWallBudget(ms: number | undefined): void {
+    this.wallBudget = ms ?? 0;
+    this.wallDeadline = ms === undefined ? undefined : performance.now() + ms;
+  }
+
+  private checkBudget(): void {
+    if (this.wallDeadline !== undefined && performance.now() > this.wallDeadline)
+      throw new WallBudgetExceeded(this.wallBudget);
+  }
+
   /** Runs every timer due within `ms`, letting async work settle between them. */
   async runFor(ms: number): Promise<void> {
     const end = this.clock.now() + ms;
     for (;;) {
       await turn();
+      this.checkBudget();
       if (!this.clock.step(end)) break;
     }
     await turn();
@@ -44,6 +67,7 @@ export class Simulation {
     for (;;) {
       await turn();
       if (done()) return true;
+      this.checkBudget();
       if (!this.clock.step(end)) break;
     }
     await turn();

@@ -71,6 +71,11 @@ export class TrafficGenerator {
     this.probeReceived = opts.probeReceived ?? 3;
     this.probeMaxMs = opts.probeMaxMs ?? 30_000;
     this.uplinkEvery = opts.uplinkEvery ?? 10;
+    const hoas = new Set(world.mns.map((m) => m.hoa));
+    world.cn.receive(17).subscribe((p) => {
+      if (hoas.has(p.src) && p.payload.length >= 8 && ((p.payload[2]! << 8) | p.payload[3]!) === TRAFFIC_PORT)
+        this.upReceived++;
+    });
     for (const mn of world.mns) {
       const stats: FlowStats = {
         sent: 0,
@@ -99,20 +104,27 @@ export class TrafficGenerator {
         if (now >= stats.mark) {
           stats.receivedAfterMark++;
           stats.firstAfterMark ??= now;
-          if (this.mode === 'probe' && stats.receivedAfterMark >= this.probeReceived) this.active.delete(flow);
+          if (this.mode === 'probe' && stats.receivedAfterMark >= this.probeReceived)
+            this.active.delete(flow);
         }
       });
     }
   }
 
+  /** Uplink datagrams the MNs sent, and the ones the correspondent received. */
+  upSent = 0;
+  upReceived = 0;
+
+  /** Datagrams sent, both directions. */
   get sent(): number {
-    let n = 0;
+    let n = this.upSent;
     for (const f of this.flows.values()) n += f.sent;
     return n;
   }
 
+  /** Datagrams received, both directions (downlink only when it came through the tunnel). */
   get received(): number {
-    let n = 0;
+    let n = this.upReceived;
     for (const f of this.flows.values()) n += f.received;
     return n;
   }
@@ -164,6 +176,7 @@ export class TrafficGenerator {
   private sendUp(mn: MnHandle): void {
     const data = new Uint8Array(64);
     const udp = buildUdp(mn.hoa, this.world.cnAddress, TRAFFIC_PORT, TRAFFIC_PORT, data);
+    this.upSent++;
     // A packet that meets no SA yet raises the ACQUIRE that brings the tunnel up; it is itself lost.
     mn.node.send({ src: mn.hoa, dst: this.world.cnAddress, proto: 17, payload: udp }).catch(() => undefined);
   }
