@@ -33,11 +33,16 @@ describe('Bus', () => {
     const order: string[] = [];
     const errors: unknown[] = [];
     bus.errors.subscribe((e) => errors.push(e.error));
-    bus
-      .on('mip6.binding-sending')
-      .subscribe((e) =>
-        e.waitUntil(new Promise<void>((r) => setTimeout(() => (order.push('strategy'), r()), 5))),
-      );
+    bus.on('mip6.binding-sending').subscribe((e) =>
+      e.waitUntil(
+        new Promise<void>((r) =>
+          setTimeout(() => {
+            order.push('strategy');
+            r();
+          }, 5),
+        ),
+      ),
+    );
     bus.on('mip6.binding-sending').subscribe((e) => e.waitUntil(Promise.reject(new Error('boom'))));
     await bus.emitAndWait<Mip6BindingSending>(sending);
     order.push('bu sent');
