@@ -42,6 +42,7 @@ export {
   StrategyFixture,
   settle,
 } from './strategy-fixture.js';
+export { installTunnelSas, tunnelMnEnds } from './tunnel-sas.js';
 
 export interface StrategyComplianceOptions extends FixtureOptions {
   /** Shown in the suite's title. */

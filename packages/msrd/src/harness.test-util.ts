@@ -1,9 +1,9 @@
 /** One MN or HA host for the MSRD strategy's tests: a bus, a virtual clock, kernel-sim, the mip6 policy set. */
-import { RecordingKeyManager, settle } from '@mip6sec/compliance/strategy';
-import type { HostRole, Ip, KernelAcquire, SaData } from '@mip6sec/core';
+import { installTunnelSas, RecordingKeyManager, settle, tunnelMnEnds } from '@mip6sec/compliance/strategy';
+import type { HostRole, Ip, KernelAcquire } from '@mip6sec/core';
 import { Bus, VirtualClock } from '@mip6sec/core';
 import { PfkeyKernel, SimKernel } from '@mip6sec/kernel-sim';
-import { DEFAULT_REQIDS, haPolicies, installPolicies, mnPolicies } from '@mip6sec/mip6';
+import { haPolicies, installPolicies, mnPolicies } from '@mip6sec/mip6';
 import { MsrdStrategy, type MsrdStrategyOptions } from './strategy.js';
 
 export const HOA = '2001:db8:0:1::100';
@@ -53,37 +53,12 @@ export async function testHost(role: 'mn' | 'ha', opts: MsrdStrategyOptions = {}
   };
 }
 
-let nextSpi = 0x2000;
-
 /** Tunnel SA pairs (home test and payload) between `mn` and the HA, as IKE installs them. */
-export async function tunnelSas(h: TestHost, mn: Ip): Promise<number[]> {
-  const spis: number[] = [];
-  for (const reqid of [DEFAULT_REQIDS.homeTesting, DEFAULT_REQIDS.payload]) {
-    for (const [src, dst] of [
-      [mn, HA],
-      [HA, mn],
-    ] as const) {
-      const spi = nextSpi++;
-      const data: SaData = {
-        mode: 'tunnel',
-        reqid,
-        enc: { alg: 'aes-gcm-16', key: new Uint8Array(20).fill(3) },
-        replayWindow: 32,
-      };
-      await h.kernel.addSa({ src, dst, spi, proto: 'esp' }, data);
-      spis.push(spi);
-    }
-  }
-  return spis;
+export function tunnelSas(h: TestHost, mn: Ip): Promise<number[]> {
+  return installTunnelSas(h.kernel, mn, HA);
 }
 
 /** The MN end of every tunnel template and tunnel SA the kernel holds. */
-export async function mnEnds(h: TestHost): Promise<{ templates: Ip[]; sas: Ip[] }> {
-  const templates = (await h.kernel.dumpPolicies()).flatMap((p) =>
-    p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst! : t.src!)),
-  );
-  const sas = (await h.kernel.dumpSas())
-    .filter((s) => s.mode === 'tunnel')
-    .map((s) => (s.src === HA ? s.dst : s.src));
-  return { templates: [...new Set(templates)], sas: [...new Set(sas)] };
+export function mnEnds(h: TestHost): Promise<{ templates: Ip[]; sas: Ip[] }> {
+  return tunnelMnEnds(h.kernel, HA);
 }
