@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Real parts the tests run against: strongSwan's charon (IKEv2 interop, with kernel-libipsec since
 # this kernel has no ESP), tshark (captures), iproute2 (network namespaces), gcc + linux-libc-dev
-# (the PF_KEY struct layout checks), scapy (independent MH packets), chromium (dashboard).
+# (the PF_KEY struct layout checks), scapy (independent MH packets), libssl-dev (the OpenSSL AEAD
+# addon the ESP fast path builds), openssl (the benchmarks' anchor).
 apt_packages=(strongswan-charon strongswan-swanctl libcharon-extra-plugins tshark iproute2 gcc libc6-dev
-  linux-libc-dev python3 python3-scapy openssl)
+  linux-libc-dev python3 python3-scapy openssl libssl-dev)
 if [ "$(id -u)" = 0 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -37,6 +37,13 @@ export function checkSealed(value: unknown): Uint8Array {
   return bytes;
 }
 
+/** A copy in a new Uint8Array (a Buffer's `slice` would be a view of the same bytes). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;

@@ -15,10 +15,31 @@
  * const icv = integ(crypto, 'hmac-sha2-256-128', keymat.subarray(0, 32), new Uint8Array(100)); // 16 bytes
  * ```
  */
+export {
+  type AeadAlgorithm,
+  type AeadContext,
+  type AeadContextFactory,
+  aeadContext,
+  ProviderAeadContext,
+} from './aead-context.js';
+export {
+  type CbcContext,
+  type CbcHmacContextFactory,
+  cbcContext,
+  type HmacContext,
+  hmacContext,
+  ProviderCbcContext,
+  ProviderHmacContext,
+} from './cbc-hmac-context.js';
 export { DH_GROUPS, type DhGroupInfo, type DhKeyImport, dhGroupInfo } from './dh-groups.js';
 export { CryptoError, type CryptoErrorCode } from './errors.js';
 export { MODP_2048_GENERATOR, MODP_2048_PRIME } from './modp.js';
-export { hasNodeCrypto, NativeCryptoProvider } from './native.js';
+export {
+  hasNodeCrypto,
+  type NativeAeadEngine,
+  type NativeCryptoOptions,
+  NativeCryptoProvider,
+} from './native.js';
 export { PortableCryptoProvider } from './portable.js';
 export {
   PRF_PLUS_MAX_BLOCKS,

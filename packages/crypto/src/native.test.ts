@@ -1,11 +1,15 @@
 import { getDiffieHellman } from 'node:crypto';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeProvider } from './describe-provider.test-util.js';
 import { bigIntToBytes, MODP_2048_PRIME } from './modp.js';
 import { hasNodeCrypto, NativeCryptoProvider } from './native.js';
 import { toHex } from './vectors.test-util.js';
 
+// The default engine: the OpenSSL addon where it is built (openssl-engine.test.ts checks that it is).
 describeProvider(new NativeCryptoProvider());
+describe('with the node:crypto engine', () => {
+  describeProvider(new NativeCryptoProvider({ engine: 'node:crypto' }));
+});
 
 it('uses the same RFC 3526 prime as OpenSSL modp14', () => {
   expect(toHex(bigIntToBytes(MODP_2048_PRIME, 256))).toBe(getDiffieHellman('modp14').getPrime('hex'));

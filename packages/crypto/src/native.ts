@@ -3,12 +3,18 @@
  * constant-time OpenSSL code paths, and C-speed MODP. Outputs are plain Uint8Array views of the
  * Buffers node returns (no copy), so `slice` on them copies as callers expect.
  *
+ * AES-GCM and ChaCha20-Poly1305 go through the @mip6sec/crypto-openssl addon when it is built (one
+ * OpenSSL context per key instead of a node:crypto cipher object per packet); `engine` says which is
+ * in use and `engineNote` why. Without the addon everything runs on node:crypto.
+ *
  * node:crypto is fetched with process.getBuiltinModule (Node >= 20.16) when first needed rather
  * than imported, so this package still loads where there is no node:crypto (a browser running the
  * lab) and the portable provider works there.
  */
 import type * as NodeCrypto from 'node:crypto';
 import type { CryptoProvider, DhGroup, DhKeyPair, HashAlgorithm } from '@mip6sec/core';
+import type { AeadAlgorithm, AeadContext, AeadContextFactory } from './aead-context.js';
+import { checkInPlace } from './aead-context.js';
 import {
   AEAD_TAG_LENGTH,
   checkBlocks,
@@ -18,6 +24,13 @@ import {
   isAllZero,
   leftPad,
 } from './bytes.js';
+import {
+  type CbcContext,
+  type CbcHmacContextFactory,
+  type HmacContext,
+  ProviderCbcContext,
+  ProviderHmacContext,
+} from './cbc-hmac-context.js';
 import { type DhKeyImport, dhGroupInfo } from './dh-groups.js';
 import { CryptoError } from './errors.js';
 import {
@@ -27,6 +40,14 @@ import {
   MODP_2048_BYTES,
   MODP_2048_PRIME,
 } from './modp.js';
+import {
+  OpensslAeadContext,
+  OpensslCbcContext,
+  OpensslHmacContext,
+  opensslEngineStatus,
+  opensslOpen,
+  opensslSeal,
+} from './openssl-engine.js';
 import { aesXcbcMac } from './xcbc.js';
 
 let loaded: typeof NodeCrypto | undefined;
@@ -150,8 +171,58 @@ function open(
   return view(out);
 }
 
-// RFC 8410 DER framing of a raw X25519 key: PKCS#8 OneAsymmetricKey and SubjectPublicKeyInfo,
-// OID 1.3.101.110. Node imports and exports X25519 keys only in these forms (or JWK).
+/** The node:crypto engine's in-place context: a KeyObject made once, a cipher object per packet. */
+class NodeAeadContext implements AeadContext {
+  readonly algorithm: AeadAlgorithm;
+  readonly engine = 'node:crypto';
+  private readonly kind: AeadName;
+  private readonly key: Uint8Array;
+
+  constructor(algorithm: AeadAlgorithm, key: Uint8Array) {
+    if (algorithm !== 'aes-gcm' && algorithm !== 'chacha20-poly1305') {
+      throw new CryptoError('EINVAL', `unknown AEAD algorithm ${String(algorithm)}`);
+    }
+    if (algorithm === 'aes-gcm') aesName('gcm', key);
+    else checkBytes('ChaCha20-Poly1305 key', key, [32]);
+    this.algorithm = algorithm;
+    this.kind = algorithm === 'aes-gcm' ? 'gcm' : 'chacha20-poly1305';
+    this.key = Uint8Array.from(key);
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): void {
+    checkInPlace(buf, offset, length);
+    buf.set(seal(this.kind, this.key, nonce, aad, buf.subarray(offset, offset + length)), offset);
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): boolean {
+    checkInPlace(buf, offset, length);
+    try {
+      buf.set(
+        open(this.kind, this.key, nonce, aad, buf.subarray(offset, offset + length + AEAD_TAG_LENGTH)),
+        offset,
+      );
+      return true;
+    } catch (e) {
+      if (!(e instanceof CryptoError) || e.code !== 'EBADMSG') throw e;
+      buf.fill(0, offset, offset + length);
+      return false;
+    }
+  }
+}
+
+/** Which library does the AEAD work: the OpenSSL addon, or node:crypto. */
+export type NativeAeadEngine = 'openssl-addon' | 'node:crypto';
+
+export interface NativeCryptoOptions {
+  /**
+   * 'auto' (default): the addon when it is built and loads, else node:crypto. 'openssl-addon' insists
+   * (ENOSYS with the reason when it is missing); 'node:crypto' never uses it.
+   */
+  readonly engine?: 'auto' | NativeAeadEngine;
+}
+
+// RFC 8410 DER framing of a raw X25519 private key: PKCS#8 OneAsymmetricKey, OID 1.3.101.110. Node
+// imports raw X25519 keys only in DER/PEM or as JWK.
 const X25519_PKCS8_PREFIX = Uint8Array.of(
   0x30,
   0x2e,
@@ -170,26 +241,25 @@ const X25519_PKCS8_PREFIX = Uint8Array.of(
   0x04,
   0x20,
 );
-const X25519_SPKI_PREFIX = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
-);
 
+/** The raw u-coordinate of an X25519 key's public half, from its RFC 8037 JWK ("x", base64url). */
+function x25519PublicOf(key: NodeCrypto.KeyObject): Uint8Array {
+  const x = key.export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw new CryptoError('EINVAL', 'X25519 key has no public value');
+  return view(Buffer.from(x, 'base64url'));
+}
+
+// Public values go in and out as JWK rather than SubjectPublicKeyInfo DER: OpenSSL's DER decoder
+// lookup costs about ten times the X25519 scalar multiplication itself (some 120 us against 10 us
+// per import on Node 20), and an IKE SA setup does one import and one export on each end.
 function x25519KeyPair(privateKey?: Uint8Array): DhKeyPair {
   const c = nc();
   let key: NodeCrypto.KeyObject;
+  let publicKey: Uint8Array;
   if (privateKey === undefined) {
-    key = c.generateKeyPairSync('x25519').privateKey;
+    const pair = c.generateKeyPairSync('x25519');
+    key = pair.privateKey;
+    publicKey = x25519PublicOf(pair.publicKey);
   } else {
     checkBytes('X25519 private value', privateKey, [32]);
     key = c.createPrivateKey({
@@ -197,19 +267,22 @@ function x25519KeyPair(privateKey?: Uint8Array): DhKeyPair {
       format: 'der',
       type: 'pkcs8',
     });
+    publicKey = x25519PublicOf(key);
   }
-  const spki = c.createPublicKey(key).export({ format: 'der', type: 'spki' });
   return {
     group: 31,
-    publicKey: view(spki.subarray(X25519_SPKI_PREFIX.length)),
+    publicKey,
     computeSecret(peerPublic: Uint8Array): Uint8Array {
       checkBytes('X25519 public value', peerPublic, [32]);
       let secret: Buffer;
       try {
         const publicKey = c.createPublicKey({
-          key: Buffer.concat([X25519_SPKI_PREFIX, peerPublic]),
-          format: 'der',
-          type: 'spki',
+          key: {
+            kty: 'OKP',
+            crv: 'X25519',
+            x: Buffer.from(peerPublic.buffer, peerPublic.byteOffset, 32).toString('base64url'),
+          },
+          format: 'jwk',
         });
         secret = c.diffieHellman({ privateKey: key, publicKey });
       } catch (cause) {
@@ -282,12 +355,55 @@ function keyPair(group: DhGroup, privateKey?: Uint8Array): DhKeyPair {
   return ecpKeyPair(group as 19 | 20, privateKey);
 }
 
-export class NativeCryptoProvider implements CryptoProvider, DhKeyImport {
+export class NativeCryptoProvider
+  implements CryptoProvider, DhKeyImport, AeadContextFactory, CbcHmacContextFactory
+{
   readonly name = 'native';
+  /** The AEAD engine in use. */
+  readonly engine: NativeAeadEngine;
+  /** The library behind the addon engine, or why node:crypto is used. */
+  readonly engineNote: string;
 
-  /** Throws CryptoError('ENOSYS') where the runtime has no node:crypto. */
-  constructor() {
+  /** Throws CryptoError('ENOSYS') where the runtime has no node:crypto, or the addon engine is demanded and missing. */
+  constructor(options: NativeCryptoOptions = {}) {
     nc();
+    const wanted = options.engine ?? 'auto';
+    if (wanted !== 'auto' && wanted !== 'openssl-addon' && wanted !== 'node:crypto') {
+      throw new CryptoError('EINVAL', `unknown AEAD engine ${String(wanted)}`);
+    }
+    const status = wanted === 'node:crypto' ? undefined : opensslEngineStatus();
+    if (status?.available) {
+      this.engine = 'openssl-addon';
+      this.engineNote = status.note;
+    } else if (wanted === 'openssl-addon') {
+      throw new CryptoError(
+        'ENOSYS',
+        `the OpenSSL addon engine is not available: ${status?.available === false ? status.reason : ''}`,
+      );
+    } else {
+      this.engine = 'node:crypto';
+      this.engineNote = status ? `OpenSSL addon not used: ${status.reason}` : 'node:crypto chosen';
+    }
+  }
+
+  /** An in-place AEAD context for `key` (cipher key, no salt) on this provider's engine. */
+  aeadContext(algorithm: AeadAlgorithm, key: Uint8Array): AeadContext {
+    return this.engine === 'openssl-addon'
+      ? new OpensslAeadContext(algorithm, key)
+      : new NodeAeadContext(algorithm, key);
+  }
+
+  /** An in-place AES-CBC context for `key` on this provider's engine. */
+  cbcContext(key: Uint8Array): CbcContext {
+    return this.engine === 'openssl-addon' ? new OpensslCbcContext(key) : new ProviderCbcContext(this, key);
+  }
+
+  /** An HMAC context for `key` on this provider's engine. */
+  hmacContext(hash: HashAlgorithm, key: Uint8Array): HmacContext {
+    checkHash(hash);
+    return this.engine === 'openssl-addon'
+      ? new OpensslHmacContext(hash, key)
+      : new ProviderHmacContext(this, hash, key);
   }
 
   randomBytes(length: number): Uint8Array {
@@ -329,10 +445,12 @@ export class NativeCryptoProvider implements CryptoProvider, DhKeyImport {
   }
 
   aesGcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslSeal('aes-gcm', key, nonce, aad, plaintext);
     return seal('gcm', key, nonce, aad, plaintext);
   }
 
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslOpen('aes-gcm', key, nonce, aad, sealed);
     return open('gcm', key, nonce, aad, sealed);
   }
 
@@ -342,10 +460,12 @@ export class NativeCryptoProvider implements CryptoProvider, DhKeyImport {
     aad: Uint8Array,
     plaintext: Uint8Array,
   ): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslSeal('chacha20-poly1305', key, nonce, aad, plaintext);
     return seal('chacha20-poly1305', key, nonce, aad, plaintext);
   }
 
   chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslOpen('chacha20-poly1305', key, nonce, aad, sealed);
     return open('chacha20-poly1305', key, nonce, aad, sealed);
   }
 
