@@ -1,7 +1,7 @@
 /**
  * A KeyManager test double for strategy suites: it records every call in one ordered log (which
  * the suite also writes its own marks into, such as "BU released"), keeps a list of IKE_SAs that
- * `updateAddresses` and `reestablish` really change, and, given the host bus, follows kernel
+ * `updateAddresses`, `reestablish` and `discard` really change, and, given the host bus, follows kernel
  * MIGRATE broadcasts the way strongSwan's migrate job does (IKE_SAs owning a CHILD_SA with a
  * migrated reqid take the kmaddress; the kmaddress becomes the policy's address hint).
  */
@@ -9,6 +9,7 @@ import type {
   Bus,
   Direction,
   IkeSaInfo,
+  IkeSaMatch,
   Ip,
   KernelMigrate,
   KeyManager,
@@ -27,6 +28,7 @@ export type KeyManagerCall =
     }
   | { readonly kind: 'reestablish'; readonly peer: Ip; readonly local: Ip }
   | { readonly kind: 'reestablish-done'; readonly peer: Ip; readonly local: Ip }
+  | { readonly kind: 'discard'; readonly match: { local?: Ip; remote: Ip }; readonly reason: string }
   | { readonly kind: 'migrate-followed'; readonly reqids: readonly number[] }
   | { readonly kind: 'mark'; readonly label: string };
 
@@ -82,8 +84,12 @@ export class RecordingKeyManager implements KeyManager {
     this.calls.push({ kind: 'mark', label });
   }
 
-  ikeSas(): readonly IkeSaInfo[] {
-    return this.sas;
+  ikeSas(match?: IkeSaMatch): readonly IkeSaInfo[] {
+    if (!match) return this.sas;
+    const remotes = new Set(match.remotes ?? []);
+    return this.sas.filter(
+      (s) => remotes.has(s.remote.ip) || (match.mpi !== undefined && s.ref?.mpi === match.mpi),
+    );
   }
 
   async updateAddresses(
@@ -109,6 +115,15 @@ export class RecordingKeyManager implements KeyManager {
     for (let i = 0; i < (this.options.reestablishTurns ?? 3); i++) await turn();
     for (const sa of old) this.addIkeSa({ local, remote: peer, childReqids: sa.childReqids });
     this.calls.push({ kind: 'reestablish-done', peer, local });
+  }
+
+  async discard(match: { local?: Ip; remote: Ip }, reason: string): Promise<number> {
+    this.calls.push({ kind: 'discard', match, reason });
+    const before = this.sas.length;
+    this.sas = this.sas.filter(
+      (sa) => sa.remote.ip !== match.remote || (match.local !== undefined && sa.local.ip !== match.local),
+    );
+    return before - this.sas.length;
   }
 
   hintFor(policy: { selector: Selector; dir: Direction }): ResolvedAddresses | undefined {

@@ -197,7 +197,7 @@ export class StrategyFixture {
     });
     this.mn.keyManager.mark('bu-released');
     if (deregistration) {
-      this.ha.bus.emit({
+      await this.ha.bus.emitAndWait({
         type: 'mip6.binding-deleted',
         hoa,
         ha,

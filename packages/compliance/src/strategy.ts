@@ -180,14 +180,22 @@ export function strategyComplianceSuite(options: StrategyComplianceOptions): voi
         expect(await resolveForPolicy(f.ha.strategy, haSide)).toEqual({ local: ha, remote: coa2 });
       });
 
-      it('moves back home: the MN SAs and IKE_SA return to the HoA with their SPIs', async () => {
+      it('moves back home: the SAs and IKE_SAs of both sides return to the HoA with their SPIs', async () => {
         await f.move(coa2);
         const before = spis(await f.mn.tunnelSas({ a: coa2, b: ha }));
+        const haBefore = spis(await f.ha.tunnelSas({ a: coa2, b: ha }));
         await f.move(hoa);
         const after = await f.mn.tunnelSas({ a: coa2, b: hoa });
         expect(spis(after)).toEqual(before);
         for (const s of after) expect([s.src, s.dst].sort()).toEqual([hoa, ha].sort());
         expect(f.mn.keyManager.ikeSas().map((s) => [s.local.ip, s.remote.ip])).toEqual([[hoa, ha]]);
+        // The HA follows while its tunnel entries still exist (binding-deleted is held before the
+        // mip6 daemon removes them), so both ends agree where the SAs are.
+        const haAfter = await f.ha.tunnelSas({ a: coa2, b: hoa });
+        expect(spis(haAfter)).toEqual(haBefore);
+        for (const s of haAfter) expect([s.src, s.dst].sort(), `HA SA ${s.spi}`).toEqual([hoa, ha].sort());
+        expect(await f.ha.tunnelPolicies(hoa)).toEqual([]);
+        expect(f.ha.keyManager.ikeSas().map((s) => [s.local.ip, s.remote.ip])).toEqual([[ha, hoa]]);
         const bu = await buPolicy(f.mn, hoa, ha);
         expect(await resolveForPolicy(f.mn.strategy, bu)).toEqual({ local: hoa, remote: ha });
         const haSide = await buPolicy(f.ha, hoa, ha);

@@ -38,8 +38,32 @@ function parseV4(text: string, out: Uint8Array, at: number): boolean {
   return true;
 }
 
+/**
+ * Parsed addresses by text, for {@link ipToBytes} and the comparisons below. Models carry
+ * addresses as text, so the same few thousand strings are parsed again on every codec write and
+ * prefix check; a bounded cache (oldest entry out first) keeps that to one parse per address.
+ * Entries are never handed out: callers get copies, so nothing can change a cached value.
+ */
+const PARSED_MAX = 65_536;
+const parsed = new Map<string, Uint8Array>();
+const canonical = new Map<string, Ip>();
+
+/** The cached bytes of `text` (shared: never modify or return them). */
+function parsedBytes(text: string): Uint8Array {
+  const hit = parsed.get(text);
+  if (hit) return hit;
+  const b = parseIp(text);
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(text, b);
+  return b;
+}
+
 /** Parses IPv4 or IPv6 text into 4 or 16 bytes; throws {@link AddressError} on anything else. */
 export function ipToBytes(text: string): Uint8Array {
+  return parsedBytes(text).slice();
+}
+
+function parseIp(text: string): Uint8Array {
   if (!text.includes(':')) {
     const out = new Uint8Array(4);
     if (!parseV4(text, out, 0)) throw new AddressError(`not an IPv4 address: ${JSON.stringify(text)}`);
@@ -121,13 +145,18 @@ export function ipFromBytes(
 
 /** Canonical text of an address given in any valid spelling. */
 export function canonicalIp(text: string): Ip {
-  const b = ipToBytes(text);
-  return ipFromBytes(b, 0, b.length === 4 ? 4 : 6);
+  const hit = canonical.get(text);
+  if (hit !== undefined) return hit;
+  const b = parsedBytes(text);
+  const ip = ipFromBytes(b, 0, b.length === 4 ? 4 : 6);
+  if (canonical.size >= PARSED_MAX) canonical.delete(canonical.keys().next().value as string);
+  canonical.set(text, ip);
+  return ip;
 }
 
 export function isIp(text: string): boolean {
   try {
-    ipToBytes(text);
+    parsedBytes(text);
     return true;
   } catch {
     return false;
@@ -160,9 +189,7 @@ export function formatPrefix(p: Prefix): string {
 export function prefixContains(prefix: Prefix, ip: Ip): boolean {
   if (ipFamily(prefix.addr) !== ipFamily(ip)) return false;
   if (prefix.len === 0) return true;
-  const a = ipToBytes(prefix.addr);
-  const b = ipToBytes(ip);
-  return bytesPrefixEqual(a, b, prefix.len);
+  return bytesPrefixEqual(parsedBytes(prefix.addr), parsedBytes(ip), prefix.len);
 }
 
 /** Compares the first `bits` bits of two byte strings. */

@@ -111,7 +111,12 @@ export interface Mip6BindingAccepted extends Hold {
   readonly lifetime: number;
 }
 
-export interface Mip6BindingDeleted {
+/**
+ * The HA deleted a binding (deregistration or expiry); subscribers may hold it. The HA removes the
+ * binding's tunnel entries and sends the BA only once the holds have settled, so a strategy can
+ * move the tunnel SAs back to the HoA while the entries still exist (as the MN does on return home).
+ */
+export interface Mip6BindingDeleted extends Hold {
   readonly type: 'mip6.binding-deleted';
   readonly hoa: Ip;
   readonly ha: Ip;

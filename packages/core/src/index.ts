@@ -21,6 +21,8 @@ export * from './errors.js';
 export * from './events.js';
 export * from './host.js';
 export type * from './kernel.js';
+export * from './kernel-image.js';
+export * from './multimap.js';
 export * from './policy.js';
 export * from './sa.js';
 export * from './selector.js';

@@ -47,8 +47,18 @@ export interface IkeSaInfo {
   readonly ref?: MsrdRef;
 }
 
+/** Which IKE_SAs a listing is about: those with any of `remotes` as peer address, or carrying `mpi`. */
+export interface IkeSaMatch {
+  readonly remotes?: readonly Ip[];
+  readonly mpi?: bigint;
+}
+
 export interface KeyManager {
-  ikeSas(): readonly IkeSaInfo[];
+  /**
+   * The IKE_SAs (not those already gone), or only those `match` names: a home agent holds one per
+   * mobile node, and a strategy asking about one binding should not have all of them listed.
+   */
+  ikeSas(match?: IkeSaMatch): readonly IkeSaInfo[];
   /** Moves IKE_SAs with `peer` from `oldLocal` to `newLocal` (and the remote), without rekeying. */
   updateAddresses(
     match: { local?: Ip; remote: Ip },
@@ -57,6 +67,13 @@ export interface KeyManager {
   ): Promise<number>;
   /** Deletes IKE_SAs and CHILD_SAs with `peer` and negotiates them again from `local` (no interface). */
   reestablish(peer: Ip, local: Ip): Promise<void>;
+  /**
+   * Ends the IKE_SAs with `remote` (from `local`), established or still connecting, and their
+   * CHILD_SAs, without an exchange: the peer is no longer at that address (no interface: a home
+   * agent discards the IKE state bound to a mobile node's old care-of address, RFC 6275 10.3.1).
+   * Resolves to how many IKE_SAs went.
+   */
+  discard(match: { local?: Ip; remote: Ip }, reason: string): Promise<number>;
   /** Addresses IKE will use for a policy's next negotiation (its SPD image hint), for invariants. */
   hintFor(policy: { selector: Selector; dir: Direction }): ResolvedAddresses | undefined;
 }

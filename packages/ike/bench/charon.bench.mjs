@@ -1,7 +1,8 @@
 /**
  * IKE_SA setups per second of our responder next to strongSwan charon's, on this machine, in one
  * run, with the same driver and proposal:
- *   npm run bench:charon -w @mip6sec/ike [-- --count 400 --concurrency 16 --rounds 2 --json]
+ *   npm run bench:charon -w @mip6sec/ike [-- --count 400 --concurrency 16 --rounds 2 --warmup 1000
+ *     --json --profile DIR]
  *
  * Two network namespaces joined by a veth: the driver, `mip6sec ike bench` (the built CLI: one
  * initiating @mip6sec/ike daemon, N fresh IKE SAs with their first CHILD_SA, C at a time), runs in
@@ -12,6 +13,14 @@
  * setup from /proc, which stays meaningful when the driver (it does the same DH work as our
  * responder) rather than the responder limits the rate. Needs root, `ip netns` and charon (the
  * Debian packages the interop tests name); builds the CLI first when it is not current.
+ *
+ * Both Node processes compile their hot code while they run, and compiling is CPU the first
+ * thousand setups pay for (about 1 ms a setup on our responder). The rate of a daemon that has run
+ * for a while is what the comparison is about, so `--warmup W` (default 1000) setups warm the
+ * responder up first (a driver run of their own), and the timed driver run makes W untimed setups
+ * before its timed ones to warm itself up; the responder's CPU is read around that timed run and
+ * divided by all the setups it made. `--warmup 40` measures a cold start instead. `--profile DIR`
+ * writes V8 CPU profiles of our responder and of the drivers there.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,16 +51,20 @@ const { values: opts } = parseArgs({
     count: { type: 'string', default: '400' },
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
+    // Writes V8 CPU profiles of our responder and of the driver (node --cpu-prof) into this directory.
+    profile: { type: 'string' },
   },
 });
+const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : [];
 const count = Number(opts.count);
 const concurrency = Number(opts.concurrency);
 const rounds = Number(opts.rounds);
 const warmup = Number(opts.warmup);
-for (const [k, v] of Object.entries({ count, concurrency, rounds })) {
-  if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a whole number above 0`);
+for (const [k, v] of Object.entries({ count, concurrency, rounds, warmup })) {
+  if (!Number.isInteger(v) || v < (k === 'warmup' ? 0 : 1))
+    fail(`--${k} must be a whole number${k === 'warmup' ? '' : ' above 0'}`);
 }
 
 function fail(message) {
@@ -170,6 +183,7 @@ async function cpuSeconds(pid) {
 async function startOurs() {
   const child = spawnIn('a', [
     process.execPath,
+    ...nodeArgs,
     CLI,
     'ike',
     'respond',
@@ -312,9 +326,15 @@ secrets {
 
 // ---- the driver ------------------------------------------------------------------------------------
 
-function drive(n) {
+/**
+ * Runs the driver for `n` timed setups after `driverWarmup` untimed ones of its own (so its JIT is
+ * warm when timing starts). Spawned, not run synchronously: this process keeps draining our
+ * responder's event lines meanwhile, so the responder never writes into a full pipe.
+ */
+function drive(n, driverWarmup = 0) {
   const args = [
     process.execPath,
+    ...nodeArgs,
     CLI,
     'ike',
     'bench',
@@ -338,21 +358,49 @@ function drive(n) {
     NETS.a,
     '--count',
     String(n),
+    '--warmup',
+    String(driverWarmup),
     '--concurrency',
     String(concurrency),
     '--json',
   ];
-  const r = run(['ip', 'netns', 'exec', ns.b, ...args], { allowFailure: true });
-  if (r.status !== 0) throw new Error(`the driver failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
-  return JSON.parse(r.stdout);
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns.b, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      err += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) reject(new Error(`the driver failed (exit ${code}): ${err}${out}`));
+      else resolve(JSON.parse(out));
+    });
+  });
 }
 
+/**
+ * One measurement: `warmup` setups warm the responder up (a driver process of their own), then the
+ * timed driver run makes `warmup` more untimed ones to warm itself up before the `count` timed
+ * ones. The responder's CPU is read around that second run and divided by all the setups it made.
+ */
 async function measure(responder) {
-  drive(warmup);
+  if (warmup > 0) await drive(warmup);
   const cpu0 = await cpuSeconds(responder.pid);
-  const result = drive(count);
+  const result = await drive(count, warmup);
   const cpu = (await cpuSeconds(responder.pid)) - cpu0;
-  return { ...result, responderCpuMsPerSetup: (cpu * 1000) / Math.max(1, result.established) };
+  return {
+    ...result,
+    responderCpuMsPerSetup: (cpu * 1000) / Math.max(1, result.established + warmup),
+  };
 }
 
 // ---- main ------------------------------------------------------------------------------------------
@@ -377,9 +425,22 @@ try {
   }
   const ratio = best.ours.setupsPerSecond / best.charon.setupsPerSecond;
   const cpuRatio = best.ours.responderCpuMsPerSetup / best.charon.responderCpuMsPerSetup;
+  // On a shared machine the load of other processes swings between rounds; a round of ours and
+  // the charon round right after it saw much the same, so their ratio is the steadier figure.
+  const paired = all.ours.map((o, i) => ({
+    ratio: o.setupsPerSecond / all.charon[i].setupsPerSecond,
+    cpuRatio: o.responderCpuMsPerSetup / all.charon[i].responderCpuMsPerSetup,
+  }));
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const medianRatio = median(paired.map((p) => p.ratio));
+  const medianCpuRatio = median(paired.map((p) => p.cpuRatio));
   if (opts.json) {
     process.stdout.write(
-      `${JSON.stringify({ ike: IKE, esp: ESP, count, concurrency, rounds, best, all, ratio, cpuRatio })}\n`,
+      `${JSON.stringify({ ike: IKE, esp: ESP, count, concurrency, rounds, warmup, best, all, ratio, cpuRatio, paired, medianRatio, medianCpuRatio })}\n`,
     );
   } else {
     const line = (r) =>
@@ -391,10 +452,11 @@ try {
     process.stdout.write(
       [
         `IKE_SA setups (IKE_SA_INIT + IKE_AUTH with one CHILD_SA), ${IKE} / ESP ${ESP}, PSK,`,
-        `${count} per round after ${warmup} to warm up, ${concurrency} at a time, best of ${rounds} rounds, same driver (mip6sec ike bench):`,
+        `${count} per round after ${warmup} to warm up the responder and ${warmup} the driver, ${concurrency} at a time, best of ${rounds} rounds, same driver (mip6sec ike bench):`,
         line(best.ours),
         line(best.charon),
         `  ours / charon: ${ratio.toFixed(2)}x the setups per second, ${cpuRatio.toFixed(2)}x the responder CPU per setup`,
+        `  round by round: ${paired.map((p) => `${p.ratio.toFixed(2)}x`).join(' ')} the setups per second (median ${medianRatio.toFixed(2)}x), median ${medianCpuRatio.toFixed(2)}x the CPU per setup`,
         '',
       ].join('\n'),
     );

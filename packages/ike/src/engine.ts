@@ -23,6 +23,7 @@ import {
 } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { concat, equalBytes, spiHex, u32ToBytes } from './bytes.js';
+import { ChildSaIndex } from './child-index.js';
 import { ChildSa, type ChildSpec } from './child-sa.js';
 import type { ResolvedDaemonConfig } from './config.js';
 import {
@@ -144,6 +145,8 @@ export class IkeEngine {
   readonly transport: Transport;
   readonly resolver: AddressResolver | undefined;
   readonly spd = new SpdImage();
+  /** IKE SAs by their CHILD_SAs' traffic selectors (MIGRATE and ACQUIRE find a node's CHILD_SAs here). */
+  readonly childIndex = new ChildSaIndex();
   readonly cookies: CookieJar;
   /** IKE SAs by the SPI this end chose. */
   readonly sas = new Map<bigint, IkeSa>();
@@ -769,6 +772,18 @@ export class IkeEngine {
     );
   }
 
+  /**
+   * Sends the requests in flight on an IKE SA again at once, from and to the addresses it has now.
+   * Called when the SA has just moved (MOBIKE, a MIGRATE's kmaddress, an MSRD update): an answer
+   * to the old address would never reach us, and waiting for the retransmission timer would stall
+   * the exchange for seconds (RFC 4555 section 3.5 retransmits from the new address; responses go
+   * to the source of the request, RFC 7296 section 2.11, so the peer's answer follows).
+   */
+  resendInflight(sa: IkeSa): void {
+    if (sa.state === 'dead' || !this.running) return;
+    for (const p of sa.inflight) p.retransmitter.resendNow();
+  }
+
   // ---- IKE SA lifecycle -------------------------------------------------------------------------
 
   /** A fresh non-zero SPI no SA of ours uses. */
@@ -796,6 +811,8 @@ export class IkeEngine {
   }
 
   established(sa: IkeSa): void {
+    // CHILD_SAs an IKE rekey handed over are filed under their new IKE SA.
+    this.childIndex.addAll(sa);
     sa.state = 'established';
     sa.establishedAt = this.clock.now();
     this.halfOpen.delete(sa);
@@ -841,6 +858,7 @@ export class IkeEngine {
     for (const p of inflight) p.task.fail(sa, cancelled());
     for (const t of sa.queue.splice(0)) t.fail(sa, cancelled());
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
+    this.childIndex.remove(sa);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);
     this.halfOpen.delete(sa);
     if (!opts.keepChildren) {
@@ -1008,6 +1026,7 @@ export class IkeEngine {
       throw e;
     }
     sa.children.push(child);
+    this.childIndex.add(sa, child);
     this.reserveReqid(child.reqid);
     this.reserveReqid(child.reqidIn);
     this.bus.emit({

@@ -18,6 +18,7 @@ import {
   type Direction,
   formatEndpoint,
   type IkeSaInfo,
+  type IkeSaMatch,
   type Ip,
   ipFamily,
   KERNEL_BACKEND,
@@ -447,6 +448,8 @@ export class IkeDaemon implements KeyManager, Startable {
     sa.local = { ip: to.local ?? sa.local.ip, port: sa.natT ? sa.local.port : nattPort };
     sa.remote = { ip: to.remote ?? sa.remote.ip, port: sa.natT ? sa.remote.port : nattPort };
     sa.natT = true;
+    // RFC 4555 section 3.5: what is in flight goes again from the new address.
+    this.engine.resendInflight(sa);
     await new Promise<void>((resolve, reject) =>
       this.engine.enqueue(
         sa,
@@ -592,9 +595,12 @@ export class IkeDaemon implements KeyManager, Startable {
 
   // ---- KeyManager -----------------------------------------------------------------------------
 
-  ikeSas(): readonly IkeSaInfo[] {
+  ikeSas(match?: IkeSaMatch): readonly IkeSaInfo[] {
+    const remotes = match?.remotes ? new Set(match.remotes) : undefined;
+    const wanted = (s: IkeSa) =>
+      !match || (remotes?.has(s.remote.ip) ?? false) || (match.mpi !== undefined && s.ref?.mpi === match.mpi);
     return [...this.engine.sas.values()]
-      .filter((s) => s.state !== 'dead')
+      .filter((s) => s.state !== 'dead' && wanted(s))
       .map((s) => ({
         ikeSpi: ikeSpiText(s),
         local: s.local,
@@ -646,6 +652,9 @@ export class IkeDaemon implements KeyManager, Startable {
       }
     }
     this.engine.spd.moveHints(old, to);
+    // A request in flight (a CHILD_SA rekey, say) went from or to the old address: send it again
+    // now from the new one rather than wait for its retransmission timer.
+    this.engine.resendInflight(sa);
     this.engine.bus.emit({
       type: 'ike.addresses-updated',
       ikeSpi: ikeSpiText(sa),
@@ -658,6 +667,10 @@ export class IkeDaemon implements KeyManager, Startable {
   /**
    * The renegotiate baseline: deletes every IKE SA (and CHILD_SA) with `peer`, telling it once
    * without waiting, then negotiates them again from `local` with the same selectors and reqids.
+   * A CHILD_SA whose policy is gone (the MIPv6 daemon removes its tunnel entries at home) is not
+   * negotiated again: an ACQUIRE brings it back when its policy does. While the others are being
+   * negotiated, ACQUIREs for their policies are theirs, so a packet meeting the torn-down SAs
+   * does not start a second CHILD_SA for the same policy.
    */
   async reestablish(peer: Ip, local: Ip): Promise<void> {
     const e = this.engine;
@@ -669,6 +682,7 @@ export class IkeDaemon implements KeyManager, Startable {
       config ??= sa.peer;
       ref ??= sa.ref;
       for (const c of sa.liveChildren()) {
+        if (c.spec.policy && !e.spd.get(c.spec.policy)) continue;
         specs.set(c.reqid, {
           ...c.spec,
           localTs: c.localTs,
@@ -683,9 +697,33 @@ export class IkeDaemon implements KeyManager, Startable {
     }
     config ??= this.peerFor(peer, local);
     if (!config) throw new IkeError('ENOENT', `no peer configuration for ${peer}`);
-    const { sa, outcomes } = this.startSa(config, local, peer, [...specs.values()], ref);
-    await e.waitFor(sa);
-    await Promise.all(outcomes);
+    const claimed: string[] = [];
+    for (const spec of specs.values()) {
+      const key = spec.policy ? `${spec.reqid}|${policyKey(spec.policy)}` : undefined;
+      if (key === undefined || this.acquiring.has(key)) continue;
+      this.acquiring.add(key);
+      claimed.push(key);
+    }
+    try {
+      const { sa, outcomes } = this.startSa(config, local, peer, [...specs.values()], ref);
+      await e.waitFor(sa);
+      await Promise.all(outcomes);
+    } finally {
+      for (const key of claimed) this.acquiring.delete(key);
+    }
+  }
+
+  /**
+   * Ends the IKE SAs with `match.remote` (from `match.local`), established or still connecting,
+   * and their CHILD_SAs, without telling the peer: it is no longer at that address. A half-open
+   * negotiation toward it would otherwise retransmit for minutes, and could even complete with
+   * whichever node holds the address later.
+   */
+  async discard(match: { local?: Ip; remote: Ip }, reason: string): Promise<number> {
+    const e = this.engine;
+    const gone = e.sasWith(match.remote, match.local);
+    for (const sa of gone) await sa.serial(() => e.destroy(sa, reason));
+    return gone.length;
   }
 
   hintFor(policy: { selector: Selector; dir: Direction }): ResolvedAddresses | undefined {
@@ -736,7 +774,7 @@ export class IkeDaemon implements KeyManager, Startable {
     // A CHILD_SA already serving this policy: same reqid and selectors covering the policy's
     // (reqids are per policy class, so on a home agent other MNs' CHILD_SAs share them).
     const covers = childCovers(ev.policy.selector, ev.policy.dir);
-    const live = [...e.sas.values()].some(
+    const live = holdersOf(e, ev.policy.selector, ev.policy.dir).some(
       (sa) =>
         sa.state !== 'dead' &&
         sa.liveChildren().some((c) => c.reqid === tmpl.reqid && c.state === 'installed' && covers(c)),
@@ -852,12 +890,13 @@ export class IkeDaemon implements KeyManager, Startable {
     // only CHILD_SAs whose selectors cover the migrated policy's addresses belong to this MIGRATE.
     const out = ev.dir === 'out';
     const covers = childCovers(ev.selector, ev.dir);
+    const holders = holdersOf(e, ev.selector, ev.dir);
     for (const b of ev.bundles) {
       const oldLocal = out ? b.oldSrc : b.oldDst;
       const oldRemote = out ? b.oldDst : b.oldSrc;
       const newLocal = out ? b.newSrc : b.newDst;
       const newRemote = out ? b.newDst : b.newSrc;
-      for (const sa of e.sas.values()) {
+      for (const sa of holders) {
         if (sa.state === 'dead') continue;
         for (const c of sa.liveChildren()) {
           if ((c.reqid !== b.reqid && c.reqidIn !== b.reqid) || !covers(c)) continue;
@@ -881,6 +920,16 @@ export class IkeDaemon implements KeyManager, Startable {
         this.moveIkeSa(sa, { local: ev.kmaddress.local, remote: ev.kmaddress.remote }, 'migrate');
     }
   }
+}
+
+/** The IKE SAs that may hold CHILD_SAs covering a policy (a superset, see ChildSaIndex). */
+function holdersOf(e: IkeEngine, selector: Selector, dir: Direction): IkeSa[] {
+  const out = dir === 'out';
+  const found = e.childIndex.candidates(
+    rangeFromSelector(selector, out ? 'src' : 'dst'),
+    rangeFromSelector(selector, out ? 'dst' : 'src'),
+  );
+  return found ?? [...e.sas.values()];
 }
 
 function addressesOverlap(a: TsRange, b: TsRange): boolean {

@@ -39,4 +39,26 @@ describe('Retransmitter', () => {
     expect(gave).toBe(false);
     expect(r.sent).toBe(3);
   });
+
+  it('resendNow sends at once, counts the current wait from then, and leaves the tries as they were', () => {
+    const clock = new VirtualClock();
+    const sends: number[] = [];
+    let gaveUp = -1;
+    const r = new Retransmitter(clock, { timeout: 1000, base: 2, tries: 2 });
+    r.start(
+      () => sends.push(clock.now()),
+      () => {
+        gaveUp = clock.now();
+      },
+    );
+    clock.advance(500);
+    r.resendNow();
+    clock.advance(100_000);
+    // 0, the resend at 500, then 1000 after it; the second retransmission 2000 later; give up 4000 later.
+    expect(sends).toEqual([0, 500, 1500, 3500]);
+    expect(gaveUp).toBe(7500);
+    expect(r.sent).toBe(4);
+    r.resendNow();
+    expect(sends).toHaveLength(4);
+  });
 });

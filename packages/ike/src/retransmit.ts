@@ -25,6 +25,8 @@ export class Retransmitter {
   private timer: TimerHandle | undefined;
   private attempt = 0;
   private done = false;
+  private sendFn: (() => void) | undefined;
+  private fire: (() => void) | undefined;
   /** Sends made (first transmission included). */
   sent = 0;
 
@@ -40,6 +42,7 @@ export class Retransmitter {
   }
 
   start(send: () => void, giveUp: () => void): void {
+    this.sendFn = send;
     const fire = () => {
       if (this.done) return;
       if (this.attempt > this.policy.tries) {
@@ -53,7 +56,24 @@ export class Retransmitter {
       this.attempt++;
       this.timer = this.clock.setTimeout(fire, wait);
     };
+    this.fire = fire;
     fire();
+  }
+
+  /**
+   * Sends once more now and counts the current wait from now: the path changed (the IKE SA moved
+   * to other addresses), so an answer to the earlier transmission may never come back. The
+   * retransmissions left before giving up stay as they were.
+   */
+  resendNow(): void {
+    if (this.done || !this.sendFn || !this.fire) return;
+    this.timer?.cancel();
+    this.sent++;
+    this.sendFn();
+    this.timer = this.clock.setTimeout(
+      this.fire,
+      Retransmitter.wait(this.policy, Math.max(0, this.attempt - 1)),
+    );
   }
 
   stop(): void {

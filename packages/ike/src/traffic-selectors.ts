@@ -38,9 +38,18 @@ export type TsSpec =
 
 const bits = (f: Family) => (f === 4 ? 32 : 128);
 
+/** Addresses as numbers, by text: a responder converts the same few addresses for every request. */
+const BIGINTS_MAX = 65_536;
+const bigints = new Map<Ip, bigint>();
+
 export function ipToBigint(ip: Ip): bigint {
-  let v = 0n;
-  for (const b of ipToBytes(ip)) v = (v << 8n) | BigInt(b);
+  const hit = bigints.get(ip);
+  if (hit !== undefined) return hit;
+  let hex = '0x';
+  for (const b of ipToBytes(ip)) hex += b.toString(16).padStart(2, '0');
+  const v = BigInt(hex);
+  if (bigints.size >= BIGINTS_MAX) bigints.delete(bigints.keys().next().value as Ip);
+  bigints.set(ip, v);
   return v;
 }
 
@@ -74,8 +83,25 @@ export function anyRange(family: Family, proto = 0, startPort = 0, endPort = 0xf
   return { family, proto, startPort, endPort, start: 0n, end: (1n << BigInt(bits(family))) - 1n };
 }
 
+/** Both sides of a selector, computed once per selector object (policies keep theirs for life). */
+const selectorRanges = new WeakMap<Selector, { src?: TsRange; dst?: TsRange }>();
+
 /** One side of an SPD selector as a range (`side` picks the source or the destination half). */
 export function rangeFromSelector(s: Selector, side: 'src' | 'dst'): TsRange {
+  let cached = selectorRanges.get(s);
+  if (!cached) {
+    cached = {};
+    selectorRanges.set(s, cached);
+  }
+  let range = cached[side];
+  if (!range) {
+    range = computeRange(s, side);
+    cached[side] = range;
+  }
+  return range;
+}
+
+function computeRange(s: Selector, side: 'src' | 'dst'): TsRange {
   const { family, start, end } = prefixRange(side === 'src' ? s.src : s.dst);
   const port = side === 'src' ? s.srcPort : s.dstPort;
   const proto = s.proto === PROTO_ANY ? 0 : s.proto;

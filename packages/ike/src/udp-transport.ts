@@ -38,6 +38,30 @@ interface PortMapping {
   fromWire(port: number): number;
 }
 
+/** A received source address without an IPv6 zone, and an IPv4-mapped one as IPv4. */
+function wireAddress(a: string): string {
+  if (!a.includes(':')) return a;
+  const zone = a.indexOf('%');
+  const bare = zone < 0 ? a : a.slice(0, zone);
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(bare) ? bare.slice(7) : bare;
+}
+
+/**
+ * dgram's address lookup for send(): the daemon sends to IP literals only, so the answer is the
+ * address itself, given at once (the default dns.lookup defers every send by a tick to say so).
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(
+    null,
+    address,
+    typeof family === 'number' && family !== 0 ? family : address.includes(':') ? 6 : 4,
+  );
+}
+
 function mapping(map: Readonly<Record<number, number>>): PortMapping {
   const back = new Map(Object.entries(map).map(([k, v]) => [v, Number(k)]));
   return { toWire: (p) => map[p] ?? p, fromWire: (p) => back.get(p) ?? p };
@@ -49,8 +73,6 @@ class UdpSocket implements DatagramSocket {
   private readonly subject = new Subject<Datagram>();
   readonly messages = this.subject.asObservable();
   private readonly remote: PortMapping;
-  /** Datagrams handed to the kernel whose send has not completed; close() waits for them. */
-  private pending = 0;
   private closing = false;
 
   constructor(local: Endpoint, socket: Socket, remote: PortMapping) {
@@ -60,7 +82,7 @@ class UdpSocket implements DatagramSocket {
     socket.on('message', (msg, rinfo) => {
       let src: Ip;
       try {
-        src = canonicalIp(rinfo.address.replace(/%.*$/, '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1'));
+        src = canonicalIp(wireAddress(rinfo.address));
       } catch {
         return;
       }
@@ -74,16 +96,12 @@ class UdpSocket implements DatagramSocket {
 
   send(to: Endpoint, data: Uint8Array, _from?: Ip): void {
     if (this.closing) return;
-    this.pending++;
-    const sent = () => {
-      this.pending--;
-      if (this.closing && this.pending === 0) this.release();
-    };
     try {
-      this.socket.send(data, this.remote.toWire(to.port), to.ip, sent);
+      // No completion callback: node sends at once when the kernel takes the datagram, and a
+      // callback would cost a deferred call per datagram. close() asks the queue instead.
+      this.socket.send(data, this.remote.toWire(to.port), to.ip);
     } catch {
       // A datagram the socket refuses outright is lost, as UDP may lose any.
-      sent();
     }
   }
 
@@ -95,7 +113,13 @@ class UdpSocket implements DatagramSocket {
     if (this.closing) return;
     this.closing = true;
     this.subject.complete();
-    if (this.pending === 0) this.release();
+    this.releaseWhenSent();
+  }
+
+  /** Closing the socket would cancel datagrams still queued (the kernel buffer was full): wait for them. */
+  private releaseWhenSent(): void {
+    if (this.socket.getSendQueueCount() === 0) this.release();
+    else setTimeout(() => this.releaseWhenSent(), 1);
   }
 
   private release(): void {
@@ -122,6 +146,7 @@ export class UdpTransport implements Transport {
       type: family === 4 ? 'udp4' : 'udp6',
       ipv6Only: family === 6,
       reuseAddr: false,
+      lookup: literalLookup as never,
     });
     return new Promise((resolve, reject) => {
       const onError = (e: Error & { code?: string }) => {

@@ -1,4 +1,5 @@
-import { IPPROTO_MH, IPPROTO_UDP, type SaId } from '@mip6sec/core';
+import { type CryptoProvider, IPPROTO_MH, IPPROTO_UDP, type SaId } from '@mip6sec/core';
+import { NativeCryptoProvider, PortableCryptoProvider } from '@mip6sec/crypto';
 import {
   IPPROTO_ESP,
   IPSEC_DIR_FWD,
@@ -41,12 +42,14 @@ interface PairOpts {
   encap?: boolean;
   esn?: boolean;
   replay?: number;
+  /** The two kernels' crypto providers; the default provider otherwise. */
+  crypto?: readonly [CryptoProvider, CryptoProvider];
 }
 
 /** Two kernels with policies and SAs protecting a <-> b, installed through PF_KEY. */
 function pair(o: PairOpts): { A: PfkeyKernel; B: PfkeyKernel; out: SaId; back: SaId } {
-  const A = newKernel().kernel;
-  const B = newKernel().kernel;
+  const A = newKernel(o.crypto ? { crypto: o.crypto[0] } : {}).kernel;
+  const B = newKernel(o.crypto ? { crypto: o.crypto[1] } : {}).kernel;
   const ta = o.ta ?? o.a;
   const tb = o.tb ?? o.b;
   const mode = o.mode === 'tunnel' ? IPSEC_MODE_TUNNEL : IPSEC_MODE_TRANSPORT;
@@ -225,6 +228,59 @@ describe('ESP round trip between two simulated kernels', () => {
       }
       expect([sa.oseqHi, sa.oseqLo]).toEqual([1, 1]);
       expect(rx.replay.top).toEqual({ hi: 1, lo: 1 });
+    }
+  });
+});
+
+describe('ESP on every crypto engine', () => {
+  const engines: readonly CryptoProvider[] = [
+    new NativeCryptoProvider(), // the OpenSSL addon where it is built
+    new NativeCryptoProvider({ engine: 'node:crypto' }),
+    new PortableCryptoProvider(),
+  ];
+  const shape = {
+    mode: 'tunnel',
+    a: '2001:db8:1::a',
+    b: '2001:db8:2::b',
+    ta: '2001:db8::1',
+    tb: '2001:db8::2',
+  } as const;
+
+  it('AEAD suites: every engine sends the same bytes, and each reads the others (tunnel, ESN)', () => {
+    for (const suite of SUITES.filter((x) => /gcm|chacha/.test(x.name))) {
+      const pairs = engines.map((e, i) =>
+        pair({ suite, ...shape, esn: true, crypto: [e, engines[(i + 1) % 3]!] }),
+      );
+      for (let n = 0; n < 3; n++) {
+        const payload = udp(shape.a, shape.b, new Uint8Array(200 + n).fill(n));
+        const sent = pairs.map(({ A }) =>
+          A.datapath.output({ src: shape.a, dst: shape.b, proto: 17, payload }),
+        );
+        const bytes = sent.map((r) => (r.kind === 'send' ? Buffer.from(r.bytes).toString('hex') : r.kind));
+        expect(new Set(bytes).size, suite.name).toBe(1);
+        pairs.forEach(({ B }, i) => {
+          const r = sent[i]!;
+          if (r.kind !== 'send') throw new Error(r.kind);
+          const got = B.datapath.input(r.bytes);
+          expect(got.kind === 'deliver' && Buffer.from(got.packet.payload).equals(Buffer.from(payload))).toBe(
+            true,
+          );
+        });
+      }
+    }
+  });
+
+  it("input never writes into the caller's bytes, delivered or dropped (captures hold them)", () => {
+    for (const suite of [SUITES[0]!, SUITES[2]!, SUITES[3]!]) {
+      const { A, B } = pair({ suite, ...shape });
+      const r = A.datapath.output({ src: shape.a, dst: shape.b, proto: 17, payload: udp(shape.a, shape.b) });
+      if (r.kind !== 'send') throw new Error(r.kind);
+      const bad = Uint8Array.from(r.bytes);
+      bad[bad.length - 1]! ^= 1;
+      const copies = [Uint8Array.from(r.bytes), Uint8Array.from(bad)];
+      expect(B.datapath.input(bad).kind).toBe('drop');
+      expect(B.datapath.input(r.bytes).kind).toBe('deliver');
+      expect([r.bytes, bad]).toEqual(copies);
     }
   });
 });

@@ -13,6 +13,10 @@
  * the source and the home address of a type 2 Routing Header in place of the destination, so the
  * transport-mode SAs between MN and HA, made for the home address, serve packets sent from any care-of
  * address. Packets handed up keep the addresses as on the wire, with the option values beside them.
+ *
+ * The ESP path is kept lean, since it runs per packet: no key setup (esp.ts keeps per-SA crypto state),
+ * one buffer per packet from the packet pool with room for the IP header, no objects spread or copied
+ * on the way, SAD lookups without key text, and addresses named through a cache of their bytes.
  */
 import {
   type CryptoProvider,
@@ -29,7 +33,7 @@ import {
 } from '@mip6sec/core';
 import type { AcquireTable } from './acquire.js';
 import { codeOf } from './errors.js';
-import { ESP_DUMMY_NEXT_HEADER, espHeader, espOpen, espSeal } from './esp.js';
+import { ESP_DUMMY_NEXT_HEADER, ESP_HEADER_LEN, espOpen, espSeal } from './esp.js';
 import {
   buildIpPacket,
   buildUdp,
@@ -44,6 +48,7 @@ import {
   udpChecksumOk,
 } from './ip-packet.js';
 import type { Lifetimes } from './lifetimes.js';
+import { packetBuffer } from './packet-pool.js';
 import type { Sad, SaRecord } from './sad.js';
 import type { PolicyRecord, Spd } from './spd.js';
 
@@ -94,17 +99,34 @@ export interface DatapathStats {
   readonly discards: Readonly<Record<string, number>>;
 }
 
-/** A packet on its way down or up, as fields (bytes are made once at the end). */
+/**
+ * A packet on its way down or up, as fields (bytes are made once at the end). Every layer has every field,
+ * so the engine sees one object shape; it doubles as the IpPacketSpec of buildIpPacket.
+ */
 interface Layer {
   src: Ip;
   dst: Ip;
   proto: number;
   payload: Uint8Array;
-  homeAddressOption?: Ip;
-  routingHeader2?: Ip;
+  homeAddressOption: Ip | undefined;
+  routingHeader2: Ip | undefined;
   /** Bytes free before `payload` in its buffer, ours to write the IP header into (see espSeal). */
-  headroom?: number;
+  headroom: number;
 }
+
+function layer(
+  src: Ip,
+  dst: Ip,
+  proto: number,
+  payload: Uint8Array,
+  homeAddressOption: Ip | undefined,
+  routingHeader2: Ip | undefined,
+  headroom: number,
+): Layer {
+  return { src, dst, proto, payload, homeAddressOption, routingHeader2, headroom };
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 class Drop extends Error {
   readonly reason: string;
@@ -180,14 +202,7 @@ export class Datapath {
   }
 
   private outputOrThrow(p: OutboundIpPacket): OutputResult {
-    const first: Layer = {
-      src: p.src,
-      dst: p.dst,
-      proto: p.proto,
-      payload: p.payload,
-      ...(p.homeAddressOption !== undefined ? { homeAddressOption: p.homeAddressOption } : {}),
-      ...(p.routingHeader2 !== undefined ? { routingHeader2: p.routingHeader2 } : {}),
-    };
+    const first = layer(p.src, p.dst, p.proto, p.payload, p.homeAddressOption, p.routingHeader2, 0);
     if (p.bypass) return this.bypass(first);
     const key = packetKey(p.homeAddressOption ?? p.src, p.routingHeader2 ?? p.dst, p.proto, p.payload);
     const policy = this.d.spd.lookup('out', key);
@@ -231,28 +246,26 @@ export class Datapath {
     let nextHeader: number;
     let out: Layer;
     if (sa.mode === 'tunnel') {
-      inner = this.bytesOf(cur);
+      // The inner packet only lives until it is copied into the ESP buffer: a pool buffer will do.
+      inner = this.bytesOf(cur, packetBuffer);
       nextHeader = ipFamily(cur.src) === 6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
-      out = { src: sa.src, dst: sa.dst, proto: IPPROTO_ESP, payload: inner };
+      out = layer(sa.src, sa.dst, IPPROTO_ESP, inner, undefined, undefined, 0);
     } else {
       inner = cur.payload;
       nextHeader = cur.proto;
-      out = { ...cur, proto: IPPROTO_ESP };
+      out = layer(cur.src, cur.dst, IPPROTO_ESP, inner, cur.homeAddressOption, cur.routingHeader2, 0);
     }
     // Room for the outer IP header in the ESP buffer, so the packet is never copied again.
     const esp = espSeal(this.d.crypto, sa, seq, nextHeader, inner, sa.encap ? 0 : MAX_IP_HEADER_LEN);
     this.d.lifetimes.count(sa, inner.length);
     if (sa.encap) {
-      const outerSrc = out.src;
-      const outerDst = out.dst;
-      return {
-        ...out,
-        proto: 17,
-        payload: buildUdp(outerSrc, outerDst, sa.encap.sport, sa.encap.dport, esp, false),
-        headroom: 0,
-      };
+      out.proto = 17;
+      out.payload = buildUdp(out.src, out.dst, sa.encap.sport, sa.encap.dport, esp, false);
+      return out;
     }
-    return { ...out, payload: esp, headroom: MAX_IP_HEADER_LEN };
+    out.payload = esp;
+    out.headroom = MAX_IP_HEADER_LEN;
+    return out;
   }
 
   // RFC 4303 3.3.3: the counter never cycles; at its end the packet is refused (Linux: EOVERFLOW).
@@ -265,9 +278,9 @@ export class Datapath {
     return { hi: sa.oseqHi, lo: sa.oseqLo };
   }
 
-  private bytesOf(l: Layer): Uint8Array {
-    const spec: IpPacketSpec = { ...l, ...(ipFamily(l.src) === 4 ? { id: this.ipId++ & 0xffff } : {}) };
-    return buildIpPacket(spec, l.headroom ?? 0);
+  private bytesOf(l: Layer, alloc?: (length: number) => Uint8Array): Uint8Array {
+    const spec: IpPacketSpec = ipFamily(l.src) === 4 ? { ...l, id: this.ipId++ & 0xffff } : l;
+    return buildIpPacket(spec, l.headroom, alloc);
   }
 
   private bypass(l: Layer): OutputResult {
@@ -301,41 +314,28 @@ export class Datapath {
   private inputOrThrow(bytes: Uint8Array): InputResult {
     let pkt = parseIpPacket(bytes);
     const secpath: SaRecord[] = [];
-    let layer: Layer = {
-      src: pkt.src,
-      dst: pkt.dst,
-      proto: pkt.proto,
-      payload: pkt.payload,
-      ...(pkt.homeAddressOption !== undefined ? { homeAddressOption: pkt.homeAddressOption } : {}),
-      ...(pkt.routingHeader2 !== undefined ? { routingHeader2: pkt.routingHeader2 } : {}),
-    };
-    if (!this.isLocal(layer.routingHeader2 ?? layer.dst)) return this.forward(bytes, layer, secpath);
+    let cur = layer(pkt.src, pkt.dst, pkt.proto, pkt.payload, pkt.homeAddressOption, pkt.routingHeader2, 0);
+    if (!this.isLocal(cur.routingHeader2 ?? cur.dst)) return this.forward(bytes, cur, secpath);
 
     for (let depth = 0; depth <= MAX_NESTING; depth++) {
-      const esp = this.espOf(layer);
+      const esp = this.espOf(cur);
       if (!esp) break;
       if (depth === MAX_NESTING) throw new Drop('too-deep', 'ELOOP');
-      const { sa, nextHeader, payload } = this.decapsulate(layer, esp.bytes, esp.udp);
-      secpath.push(sa);
-      if (sa.mode === 'tunnel') {
+      // ESP found inside UDP is a view of the datagram's data, not the layer's payload itself.
+      const { nextHeader, payload } = this.decapsulate(cur, esp, esp !== cur.payload, secpath);
+      if (secpath[secpath.length - 1]!.mode === 'tunnel') {
         if (nextHeader !== IPPROTO_IPV6 && nextHeader !== IPPROTO_IPIP)
           throw new Drop('not-a-tunnel-packet', 'EINVAL');
         pkt = parseIpPacket(payload);
-        layer = {
-          src: pkt.src,
-          dst: pkt.dst,
-          proto: pkt.proto,
-          payload: pkt.payload,
-          ...(pkt.homeAddressOption !== undefined ? { homeAddressOption: pkt.homeAddressOption } : {}),
-          ...(pkt.routingHeader2 !== undefined ? { routingHeader2: pkt.routingHeader2 } : {}),
-        };
-        if (!this.isLocal(layer.routingHeader2 ?? layer.dst)) return this.forward(payload, layer, secpath);
+        cur = layer(pkt.src, pkt.dst, pkt.proto, pkt.payload, pkt.homeAddressOption, pkt.routingHeader2, 0);
+        if (!this.isLocal(cur.routingHeader2 ?? cur.dst)) return this.forward(payload, cur, secpath);
       } else {
-        layer = { ...layer, proto: nextHeader, payload };
+        cur.proto = nextHeader;
+        cur.payload = payload;
       }
     }
 
-    const key = this.keyOf(layer);
+    const key = this.keyOf(cur);
     for (const sa of secpath) {
       if (sa.selector && !selectorMatches(sa.selector, key)) throw new Drop('sa-selector', 'EPERM');
     }
@@ -343,22 +343,18 @@ export class Datapath {
       secpath.length === 0 && key.proto === IPPROTO_UDP && this.bypassUdpPorts.has(key.dstPort ?? -1);
     if (!ikeBypass) this.checkPolicy('in', key, secpath);
     this.counts.delivered++;
-    const inner = secpath[secpath.length - 1];
-    const sa: SaId | undefined = inner
-      ? { src: inner.src, dst: inner.dst, spi: inner.spi, proto: inner.proto }
-      : undefined;
-    return {
-      kind: 'deliver',
-      packet: {
-        src: layer.src,
-        dst: layer.dst,
-        proto: layer.proto,
-        payload: layer.payload,
-        ...(layer.homeAddressOption !== undefined ? { homeAddressOption: layer.homeAddressOption } : {}),
-        ...(layer.routingHeader2 !== undefined ? { routingHeader2: layer.routingHeader2 } : {}),
-        ...(sa ? { sa } : {}),
-      },
+    const packet: Writable<InboundIpPacket> = {
+      src: cur.src,
+      dst: cur.dst,
+      proto: cur.proto,
+      payload: cur.payload,
     };
+    if (cur.homeAddressOption !== undefined) packet.homeAddressOption = cur.homeAddressOption;
+    if (cur.routingHeader2 !== undefined) packet.routingHeader2 = cur.routingHeader2;
+    const inner = secpath[secpath.length - 1];
+    if (inner)
+      packet.sa = { src: inner.src, dst: inner.dst, spi: inner.spi, proto: inner.proto } satisfies SaId;
+    return { kind: 'deliver', packet };
   }
 
   private forward(bytes: Uint8Array, layer: Layer, secpath: SaRecord[]): InputResult {
@@ -372,8 +368,8 @@ export class Datapath {
   }
 
   /** The ESP bytes of a layer: ESP itself, or ESP in UDP to an encapsulation port (RFC 3948 section 2.2). */
-  private espOf(l: Layer): { bytes: Uint8Array; udp: boolean } | undefined {
-    if (l.proto === IPPROTO_ESP) return { bytes: l.payload, udp: false };
+  private espOf(l: Layer): Uint8Array | undefined {
+    if (l.proto === IPPROTO_ESP) return l.payload;
     if (l.proto !== 17 || l.payload.length < 8) return undefined;
     const dport = (l.payload[2]! << 8) | l.payload[3]!;
     if (!this.encapPorts.has(dport)) return undefined;
@@ -383,21 +379,24 @@ export class Datapath {
     if (udp.data.length < 8 || (udp.data[0]! | udp.data[1]! | udp.data[2]! | udp.data[3]!) === 0)
       return undefined;
     if (!udpChecksumOk(l.src, l.dst, l.payload)) throw new Drop('udp-checksum', 'EINVAL');
-    return { bytes: udp.data, udp: true };
+    return udp.data;
   }
 
+  /** Verifies and decrypts one ESP layer; adds its SA to `secpath`. */
   private decapsulate(
     l: Layer,
     esp: Uint8Array,
     udp: boolean,
-  ): { sa: SaRecord; nextHeader: number; payload: Uint8Array } {
-    const h = espHeader(esp);
-    if (!h) throw new Drop('malformed', 'EINVAL');
-    const sa = this.d.sad.get({ dst: l.routingHeader2 ?? l.dst, spi: h.spi, proto: 'esp' });
+    secpath: SaRecord[],
+  ): { readonly nextHeader: number; readonly payload: Uint8Array } {
+    if (esp.length < ESP_HEADER_LEN) throw new Drop('malformed', 'EINVAL');
+    const spi = ((esp[0]! << 24) | (esp[1]! << 16) | (esp[2]! << 8) | esp[3]!) >>> 0;
+    const seq = ((esp[4]! << 24) | (esp[5]! << 16) | (esp[6]! << 8) | esp[7]!) >>> 0;
+    const sa = this.d.sad.getInbound(l.routingHeader2 ?? l.dst, spi, 'esp');
     if (!sa) throw new Drop('no-sa', 'ESRCH');
     if (sa.state !== 'mature' && sa.state !== 'dying') throw new Drop('sa-state', 'ESRCH');
     if (!!sa.encap !== udp) throw new Drop('encap-mismatch', 'EINVAL');
-    const verdict = sa.replay.check(h.seq);
+    const verdict = sa.replay.check(seq);
     if (!verdict.ok) throw new Drop(verdict.reason, 'EINVAL');
     const opened = espOpen(this.d.crypto, sa, verdict, esp);
     if (!opened.ok) throw new Drop(opened.reason, opened.reason === 'bad-icv' ? 'EBADMSG' : 'EINVAL');
@@ -405,7 +404,8 @@ export class Datapath {
     sa.replay.accept(verdict.hi, verdict.lo);
     this.d.lifetimes.count(sa, opened.payload.length);
     if (opened.nextHeader === ESP_DUMMY_NEXT_HEADER) throw new Drop('dummy-packet', 'ENOMSG');
-    return { sa, nextHeader: opened.nextHeader, payload: opened.payload };
+    secpath.push(sa);
+    return opened;
   }
 
   /**
@@ -417,22 +417,25 @@ export class Datapath {
     const policy = this.d.spd.lookup(dir, key);
     if (!policy) return;
     if (policy.action === 'discard') throw new Drop('policy', 'EPERM');
-    const path = [...secpath].reverse();
-    const used = new Set<SaRecord>();
+    // Templates run innermost first, the secpath outermost first: template order walks it backwards.
+    // The secpath holds at most MAX_NESTING + 1 SAs, so a bit per SA marks the ones a template used.
+    const n = secpath.length;
+    let used = 0;
     if (policy.action === 'protect') {
       let j = 0;
       for (const t of policy.templates) {
         let k = j;
-        while (k < path.length && !templateAcceptsSa(t, path[k]!)) k++;
-        if (k < path.length) {
-          used.add(path[k]!);
+        while (k < n && !templateAcceptsSa(t, secpath[n - 1 - k]!)) k++;
+        if (k < n) {
+          used |= 1 << (n - 1 - k);
           j = k + 1;
         } else if (t.level !== 'use') {
-          throw new Drop(secpath.length === 0 ? 'policy-unprotected' : 'policy-mismatch', 'EPERM');
+          throw new Drop(n === 0 ? 'policy-unprotected' : 'policy-mismatch', 'EPERM');
         }
       }
     }
-    for (const sa of secpath)
-      if (sa.mode === 'tunnel' && !used.has(sa)) throw new Drop('policy-mismatch', 'EPERM');
+    for (let i = 0; i < n; i++)
+      if (secpath[i]!.mode === 'tunnel' && (used & (1 << i)) === 0)
+        throw new Drop('policy-mismatch', 'EPERM');
   }
 }

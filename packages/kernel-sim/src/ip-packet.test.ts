@@ -1,7 +1,8 @@
-import { IPPROTO_MH } from '@mip6sec/core';
+import { IPPROTO_MH, ipFromBytes } from '@mip6sec/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  addressAt,
   buildIpPacket,
   buildUdp,
   IPPROTO_DSTOPTS,
@@ -101,6 +102,30 @@ describe('IPv6 with the Mobile IPv6 extension headers', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('addresses named from bytes', () => {
+  it('give the canonical text, cached or not (property over colliding and repeated addresses)', () => {
+    // Few distinct values per byte: many repeats (cache hits) and many slot collisions (evictions).
+    const addr = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => b.map((x) => x & 0x13));
+    fc.assert(
+      fc.property(fc.array(addr, { minLength: 1, maxLength: 60 }), fc.nat(3), (list, at) => {
+        for (const a of [...list, ...list]) {
+          const buf = new Uint8Array(at + 16);
+          buf.set(a, at);
+          expect(addressAt(buf, at, 6)).toBe(ipFromBytes(a, 0, 6));
+          expect(addressAt(buf, at, 4)).toBe(ipFromBytes(a, 0, 4));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hand back the same string each time for the same address', () => {
+    const b = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1]);
+    expect(addressAt(b, 0, 6)).toBe('2001:db8::1');
+    expect(addressAt(Uint8Array.from(b), 0, 6)).toBe('2001:db8::1');
   });
 });
 

@@ -72,6 +72,34 @@ function addressBytes(ip: Ip): Uint8Array {
   return b;
 }
 
+// Address bytes to text, remembered the other way round: parsing a packet names its addresses, and
+// formatting IPv6 text (RFC 5952) costs more than the rest of the parse. A direct-mapped table of recent
+// addresses, checked byte for byte, hands back the same string object each time, whose hash V8 keeps,
+// so the SPD and SAD lookups that follow hash nothing.
+const TEXT_SLOTS = 1024;
+const textBytes = new Uint8Array(TEXT_SLOTS * 16);
+const textLength = new Uint8Array(TEXT_SLOTS);
+const textValue: Ip[] = new Array<Ip>(TEXT_SLOTS).fill('');
+
+/** The canonical text of the 4 or 16 address bytes at `at` (the caller has checked they are there). */
+export function addressAt(bytes: Uint8Array, at: number, family: 4 | 6): Ip {
+  const n = family === 4 ? 4 : 16;
+  let h = 0;
+  for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + bytes[at + i]!) | 0;
+  const slot = (h ^ (h >>> 15)) & (TEXT_SLOTS - 1);
+  const base = slot * 16;
+  if (textLength[slot] === n) {
+    let i = 0;
+    while (i < n && textBytes[base + i] === bytes[at + i]) i++;
+    if (i === n) return textValue[slot]!;
+  }
+  const text = ipFromBytes(bytes, at, family);
+  for (let i = 0; i < n; i++) textBytes[base + i] = bytes[at + i]!;
+  textLength[slot] = n;
+  textValue[slot] = text;
+  return text;
+}
+
 /** The one's complement sum of RFC 1071 over several byte ranges, folded, not yet inverted. */
 function sum16(parts: readonly Uint8Array[], initial = 0): number {
   let sum = initial;
@@ -179,9 +207,14 @@ export function udpChecksumOk(src: Ip, dst: Ip, pdu: Uint8Array): boolean {
  * A whole IPv6 or IPv4 packet; the family follows the addresses. With `headroom`, `spec.payload` is a view
  * with at least that many bytes before it in its buffer that belong to the caller (as `espSeal` leaves
  * them): the headers are written there and the packet returned as a view of the same buffer, without
- * copying the payload. Headers longer than the headroom fall back to a new buffer.
+ * copying the payload. Headers longer than the headroom fall back to a new buffer, from `alloc` when given
+ * (it must return zeroed bytes).
  */
-export function buildIpPacket(spec: IpPacketSpec, headroom = 0): Uint8Array {
+export function buildIpPacket(
+  spec: IpPacketSpec,
+  headroom = 0,
+  alloc: (length: number) => Uint8Array = newBytes,
+): Uint8Array {
   const fam = ipFamily(spec.src);
   if (ipFamily(spec.dst) !== fam)
     fail('EINVAL', `source ${spec.src} and destination ${spec.dst} differ in family`);
@@ -191,13 +224,15 @@ export function buildIpPacket(spec: IpPacketSpec, headroom = 0): Uint8Array {
   if (headroom >= hdr && spec.payload.byteOffset >= hdr) {
     out = new Uint8Array(spec.payload.buffer, spec.payload.byteOffset - hdr, total);
   } else {
-    out = new Uint8Array(total);
+    out = alloc(total);
     out.set(spec.payload, hdr);
   }
   if (fam === 6) writeIpv6Header(out, spec, hdr);
   else writeIpv4Header(out, spec);
   return out;
 }
+
+const newBytes = (length: number): Uint8Array => new Uint8Array(length);
 
 const IPV6_EXT_LEN = 24;
 
@@ -269,6 +304,8 @@ function writeIpv4Header(out: Uint8Array, spec: IpPacketSpec): void {
   dv.setUint16(10, internetChecksum(out.subarray(0, IPV4_HEADER_LEN)));
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface ParsedIpPacket {
   readonly family: 4 | 6;
   readonly src: Ip;
@@ -300,8 +337,7 @@ export function parseIpPacket(bytes: Uint8Array): ParsedIpPacket {
 
 function parseIpv6(bytes: Uint8Array): ParsedIpPacket {
   if (bytes.length < IPV6_HEADER_LEN) fail('EINVAL', `IPv6 packet of ${bytes.length} bytes`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const plen = dv.getUint16(4);
+  const plen = (bytes[4]! << 8) | bytes[5]!;
   if (IPV6_HEADER_LEN + plen > bytes.length) fail('EINVAL', `IPv6 payload length ${plen} exceeds the packet`);
   const end = IPV6_HEADER_LEN + plen;
   let next = bytes[6]!;
@@ -315,7 +351,7 @@ function parseIpv6(bytes: Uint8Array): ParsedIpPacket {
     if (at + len > end) fail('EINVAL', 'extension header runs past the packet');
     if (next === IPPROTO_ROUTING && bytes[at + 2] === IPV6_RTHDR_TYPE_2) {
       if (len !== 24 || bytes[at + 3] !== 1) fail('EINVAL', 'malformed type 2 routing header');
-      rh2 = ipFromBytes(bytes, at + 8, 6);
+      rh2 = addressAt(bytes, at + 8, 6);
     } else if (next === IPPROTO_DSTOPTS) {
       hao = readHomeAddressOption(bytes, at, len) ?? hao;
     }
@@ -323,18 +359,19 @@ function parseIpv6(bytes: Uint8Array): ParsedIpPacket {
     next = bytes[at]!;
     at += len;
   }
-  return {
+  const out: Writable<ParsedIpPacket> = {
     family: 6,
-    src: ipFromBytes(bytes, 8, 6),
-    dst: ipFromBytes(bytes, 24, 6),
+    src: addressAt(bytes, 8, 6),
+    dst: addressAt(bytes, 24, 6),
     proto: next,
     hopLimit: bytes[7]!,
-    ...(hao !== undefined ? { homeAddressOption: hao } : {}),
-    ...(rh2 !== undefined ? { routingHeader2: rh2 } : {}),
     headerLength: at,
     nextHeaderOffset: nextAt,
     payload: bytes.subarray(at, end),
   };
+  if (hao !== undefined) out.homeAddressOption = hao;
+  if (rh2 !== undefined) out.routingHeader2 = rh2;
+  return out;
 }
 
 function readHomeAddressOption(bytes: Uint8Array, at: number, len: number): Ip | undefined {
@@ -349,7 +386,7 @@ function readHomeAddressOption(bytes: Uint8Array, at: number, len: number): Ip |
     if (o + 2 + olen > at + len) fail('EINVAL', 'destination option runs past its header');
     if (type === IP6OPT_HOME_ADDRESS) {
       if (olen !== 16) fail('EINVAL', `Home Address option of ${olen} bytes`);
-      return ipFromBytes(bytes, o + 2, 6);
+      return addressAt(bytes, o + 2, 6);
     }
     o += 2 + olen;
   }
@@ -359,16 +396,15 @@ function readHomeAddressOption(bytes: Uint8Array, at: number, len: number): Ip |
 function parseIpv4(bytes: Uint8Array): ParsedIpPacket {
   if (bytes.length < IPV4_HEADER_LEN) fail('EINVAL', `IPv4 packet of ${bytes.length} bytes`);
   const ihl = (bytes[0]! & 0xf) * 4;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const total = dv.getUint16(2);
+  const total = (bytes[2]! << 8) | bytes[3]!;
   if (ihl < IPV4_HEADER_LEN || total < ihl || total > bytes.length)
     fail('EINVAL', 'IPv4 header or total length is wrong');
   if (internetChecksum(bytes.subarray(0, ihl)) !== 0) fail('EINVAL', 'IPv4 header checksum');
-  if ((dv.getUint16(6) & 0x3fff) !== 0) fail('EINVAL', 'IPv4 fragments are not reassembled');
+  if ((((bytes[6]! << 8) | bytes[7]!) & 0x3fff) !== 0) fail('EINVAL', 'IPv4 fragments are not reassembled');
   return {
     family: 4,
-    src: ipFromBytes(bytes, 12, 4),
-    dst: ipFromBytes(bytes, 16, 4),
+    src: addressAt(bytes, 12, 4),
+    dst: addressAt(bytes, 16, 4),
     proto: bytes[9]!,
     hopLimit: bytes[8]!,
     headerLength: ihl,

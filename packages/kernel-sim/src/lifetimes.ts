@@ -27,7 +27,9 @@ export class Lifetimes {
     const handles: TimerHandle[] = [];
     const at = (seconds: number | undefined, kind: ExpireKind) => {
       if (!seconds) return;
-      const due = sa.addedAt + seconds * 1000 - this.clock.now();
+      // Whole milliseconds: timers of equal delay share one list in node's timer queue, where a
+      // fractional delay (the clock reads fractions) would make a list, and a heap entry, per SA.
+      const due = Math.ceil(sa.addedAt + seconds * 1000 - this.clock.now());
       handles.push(this.clock.setTimeout(() => this.fire(sa, kind), due));
     };
     at(sa.soft?.addSeconds, 'soft');

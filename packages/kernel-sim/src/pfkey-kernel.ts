@@ -52,6 +52,8 @@ type Handler = (k: KernelContext, sock: PfkeySocket, msg: PfkeyMessage) => void;
 
 const HANDLERS: Readonly<Record<number, Handler>> = { ...SAD_HANDLERS, ...SPD_HANDLERS };
 
+const KERNEL = { origin: 'kernel' } as const;
+
 /** A deep, comparable picture of the kernel's state (property tests compare two of them). */
 export interface KernelSnapshot {
   readonly policies: readonly PolicyRecord[];
@@ -155,7 +157,20 @@ export class PfkeyKernel implements PfkeyEndpoint {
 
   /** Encodes a kernel message and delivers it per af_key.c's broadcast class. */
   broadcast(msg: PfkeyMessageInit, cls: BroadcastClass, one?: PfkeySocket): boolean {
-    const bytes = encode(msg, { origin: 'kernel' });
+    // One object shape for every message the codec writes, whichever handler built it, so the
+    // codec's reads stay monomorphic.
+    const bytes = encode(
+      {
+        type: msg.type,
+        errno: msg.errno ?? 0,
+        satype: msg.satype ?? 0,
+        reserved: msg.reserved ?? 0,
+        seq: msg.seq ?? 0,
+        pid: msg.pid ?? 0,
+        extensions: msg.extensions ?? [],
+      },
+      KERNEL,
+    );
     let reached = false;
     for (const s of this.sockets.values()) {
       // A promiscuous socket gets a copy of everything, and a second one if it is also a recipient.

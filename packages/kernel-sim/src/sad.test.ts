@@ -22,6 +22,7 @@ import {
 } from '@mip6sec/pfkey-codec';
 import { describe, expect, it } from 'vitest';
 import { addSa, HA, HOA, inbox, newKernel, register, send, transportPolicy } from './kit.test-util.js';
+import { newSaRecord, Sad } from './sad.js';
 
 const ends = (src = HOA, dst = HA) =>
   addSa({ spi: 1, src, dst }).extensions.filter(
@@ -212,5 +213,59 @@ describe('SAD state machine through PF_KEY', () => {
     });
     expect(inbox(s)[0]?.errno).toBe(ERRNO.EINVAL);
     expect(kernel.sad.size).toBe(0);
+  });
+});
+
+describe('Sad indexes', () => {
+  const rec = (
+    spi: number,
+    src: string,
+    dst: string,
+    proto: 'esp' | 'ah' = 'esp',
+    mode: 'transport' | 'tunnel' = 'transport',
+  ) => newSaRecord({ src, dst, spi, proto }, { mode, reqid: 0 }, 0);
+
+  it('finds SAs that share an SPI by destination and protocol, through inserts, moves and removals', () => {
+    const sad = new Sad();
+    const a = rec(0x100, HOA, HA);
+    const b = rec(0x100, HA, HOA);
+    const c = rec(0x100, HOA, HA, 'ah');
+    const d = rec(0x200, HOA, HA);
+    for (const r of [a, b, c, d]) sad.insert(r);
+    expect(sad.get({ dst: HA, spi: 0x100, proto: 'esp' })).toBe(a);
+    expect(sad.getInbound(HOA, 0x100, 'esp')).toBe(b);
+    expect(sad.getInbound(HA, 0x100, 'ah')).toBe(c);
+    expect(sad.getInbound(HA, 0x200, 'esp')).toBe(d);
+    expect(sad.getInbound(HA, 0x300, 'esp')).toBeUndefined();
+    expect(sad.getInbound('2001:db8::99', 0x100, 'esp')).toBeUndefined();
+    sad.move([{ sa: a, src: HOA, dst: '2001:db8::99' }]);
+    expect(sad.getInbound(HA, 0x100, 'esp')).toBeUndefined();
+    expect(sad.getInbound('2001:db8::99', 0x100, 'esp')).toBe(a);
+    expect(sad.findOutbound('esp', 'transport', 0, HOA, '2001:db8::99')).toBe(a);
+    expect(sad.findOutbound('esp', 'transport', 0, HOA, HA)).toBe(d);
+    expect(sad.remove(b)).toBe(true);
+    expect(sad.getInbound(HOA, 0x100, 'esp')).toBeUndefined();
+    expect(sad.getInbound(HA, 0x100, 'ah')).toBe(c);
+    expect(sad.remove(c)).toBe(true);
+    expect(sad.getInbound('2001:db8::99', 0x100, 'esp')).toBe(a);
+    expect(sad.remove(a)).toBe(true);
+    expect(sad.getInbound('2001:db8::99', 0x100, 'esp')).toBeUndefined();
+    expect(sad.size).toBe(1);
+  });
+
+  it('outbound selection filters protocol and mode, and prefers mature, then the newest', () => {
+    const sad = new Sad();
+    const old = rec(1, HOA, HA);
+    const ah = rec(2, HOA, HA, 'ah');
+    const tunnel = rec(3, HOA, HA, 'esp', 'tunnel');
+    const newer = rec(4, HOA, HA);
+    for (const r of [old, ah, tunnel, newer]) sad.insert(r);
+    expect(sad.findOutbound('esp', 'transport', 0, HOA, HA)).toBe(newer);
+    newer.state = 'dying';
+    expect(sad.findOutbound('esp', 'transport', 0, HOA, HA)).toBe(old);
+    expect(sad.findOutbound('ah', 'transport', 0, HOA, HA)).toBe(ah);
+    expect(sad.findOutbound('esp', 'tunnel', 0, HOA, HA)).toBe(tunnel);
+    expect(sad.matching('esp', 'transport', 0, HOA, HA)).toEqual([old, newer]);
+    expect(sad.findOutbound('esp', 'transport', 0, HA, HOA)).toBeUndefined();
   });
 });

@@ -62,11 +62,6 @@ export interface SaRecord {
 export const DEFAULT_SPI_MIN = 0x100;
 export const DEFAULT_SPI_MAX = 0x0fffffff;
 
-/** The key SAs are filed under for outbound selection and MIGRATE: everything but SPI and reqid. */
-export function endpointKey(proto: SaProto, mode: IpsecMode, src: string, dst: string): string {
-  return `${proto}|${mode}|${src}|${dst}`;
-}
-
 /** The contract's view of a record, with clock times in seconds. */
 export function toSecurityAssociation(r: SaRecord): SecurityAssociation {
   return {
@@ -117,7 +112,11 @@ function larvalKey(proto: SaProto, seq: number, src: string, dst: string): strin
 
 export class Sad {
   private readonly byKey = new Map<string, SaRecord>();
-  private readonly byOutbound = new Map<string, Set<SaRecord>>();
+  // The per-packet lookups index by values they already hold, so no key text is built per packet: the
+  // inbound one by SPI (a number; records sharing one are told apart by destination and protocol), the
+  // outbound one by source, then destination (texts whose hashes V8 keeps).
+  private readonly bySpi = new Map<number, SaRecord | SaRecord[]>();
+  private readonly byEndpoints = new Map<string, Map<string, SaRecord[]>>();
   // Larval SAs by the GETSPI sequence that made them: a key manager's second GETSPI of one
   // exchange must find its first without scanning every SA between the same two addresses.
   private readonly larvalBySeq = new Map<string, SaRecord>();
@@ -129,11 +128,20 @@ export class Sad {
 
   /** Inbound lookup: destination, SPI and protocol. */
   get(id: Pick<SaId, 'dst' | 'spi' | 'proto'>): SaRecord | undefined {
-    return this.byKey.get(saKey({ ...id, src: '' }));
+    return this.getInbound(id.dst, id.spi, id.proto);
+  }
+
+  /** {@link get} without the id object, for the datapath. */
+  getInbound(dst: string, spi: number, proto: SaProto): SaRecord | undefined {
+    const hit = this.bySpi.get(spi >>> 0);
+    if (hit === undefined) return undefined;
+    if (!Array.isArray(hit)) return hit.dst === dst && hit.proto === proto ? hit : undefined;
+    for (const r of hit) if (r.dst === dst && r.proto === proto) return r;
+    return undefined;
   }
 
   has(id: Pick<SaId, 'dst' | 'spi' | 'proto'>): boolean {
-    return this.byKey.has(saKey({ ...id, src: '' }));
+    return this.getInbound(id.dst, id.spi, id.proto) !== undefined;
   }
 
   /**
@@ -147,10 +155,11 @@ export class Sad {
     src: string,
     dst: string,
   ): SaRecord | undefined {
-    const set = this.byOutbound.get(endpointKey(proto, mode, src, dst));
-    if (!set) return undefined;
+    const list = this.byEndpoints.get(src)?.get(dst);
+    if (list === undefined) return undefined;
     let best: SaRecord | undefined;
-    for (const r of set) {
+    for (const r of list) {
+      if (r.proto !== proto || r.mode !== mode) continue;
       if (r.reqid !== reqid || (r.state !== 'mature' && r.state !== 'dying')) continue;
       if (!best) best = r;
       else if (best.state === 'dying' && r.state === 'mature') best = r;
@@ -162,7 +171,8 @@ export class Sad {
   /** Every SA with these endpoints, protocol, mode and, unless `reqid` is 0, reqid (MIGRATE's match). */
   matching(proto: SaProto, mode: IpsecMode, reqid: number, src: string, dst: string): SaRecord[] {
     const out: SaRecord[] = [];
-    for (const r of this.byOutbound.get(endpointKey(proto, mode, src, dst)) ?? []) {
+    for (const r of this.byEndpoints.get(src)?.get(dst) ?? []) {
+      if (r.proto !== proto || r.mode !== mode) continue;
       if (reqid !== 0 && r.reqid !== reqid) continue;
       out.push(r);
     }
@@ -181,7 +191,7 @@ export class Sad {
     if (this.byKey.has(key)) fail('EEXIST', `an SA ${key} exists`);
     r.order = ++this.orderGen;
     this.byKey.set(key, r);
-    this.linkOutbound(r);
+    this.link(r);
     if (r.state === 'larval' && r.acqSeq) this.larvalBySeq.set(larvalKey(r.proto, r.acqSeq, r.src, r.dst), r);
   }
 
@@ -189,7 +199,7 @@ export class Sad {
     const key = saKey(r);
     if (this.byKey.get(key) !== r) return false;
     this.byKey.delete(key);
-    this.unlinkOutbound(r);
+    this.unlink(r);
     if (r.acqSeq) {
       const lk = larvalKey(r.proto, r.acqSeq, r.src, r.dst);
       if (this.larvalBySeq.get(lk) === r) this.larvalBySeq.delete(lk);
@@ -213,14 +223,14 @@ export class Sad {
     }
     for (const m of moves) {
       this.byKey.delete(saKey(m.sa));
-      this.unlinkOutbound(m.sa);
+      this.unlink(m.sa);
       if (m.sa.acqSeq) this.larvalBySeq.delete(larvalKey(m.sa.proto, m.sa.acqSeq, m.sa.src, m.sa.dst));
     }
     for (const m of moves) {
       m.sa.src = m.src;
       m.sa.dst = m.dst;
       this.byKey.set(saKey(m.sa), m.sa);
-      this.linkOutbound(m.sa);
+      this.link(m.sa);
       if (m.sa.state === 'larval' && m.sa.acqSeq) {
         this.larvalBySeq.set(larvalKey(m.sa.proto, m.sa.acqSeq, m.sa.src, m.sa.dst), m.sa);
       }
@@ -259,22 +269,37 @@ export class Sad {
     return fail('ENOENT', `no free SPI in ${min.toString(16)}..${max.toString(16)}`);
   }
 
-  private linkOutbound(r: SaRecord): void {
-    const key = endpointKey(r.proto, r.mode, r.src, r.dst);
-    let set = this.byOutbound.get(key);
-    if (!set) {
-      set = new Set();
-      this.byOutbound.set(key, set);
+  private link(r: SaRecord): void {
+    const spi = r.spi >>> 0;
+    const same = this.bySpi.get(spi);
+    if (same === undefined) this.bySpi.set(spi, r);
+    else if (Array.isArray(same)) same.push(r);
+    else this.bySpi.set(spi, [same, r]);
+    let byDst = this.byEndpoints.get(r.src);
+    if (!byDst) {
+      byDst = new Map();
+      this.byEndpoints.set(r.src, byDst);
     }
-    set.add(r);
+    const list = byDst.get(r.dst);
+    if (list) list.push(r);
+    else byDst.set(r.dst, [r]);
   }
 
-  private unlinkOutbound(r: SaRecord): void {
-    const key = endpointKey(r.proto, r.mode, r.src, r.dst);
-    const set = this.byOutbound.get(key);
-    if (!set) return;
-    set.delete(r);
-    if (set.size === 0) this.byOutbound.delete(key);
+  private unlink(r: SaRecord): void {
+    const spi = r.spi >>> 0;
+    const same = this.bySpi.get(spi);
+    if (same === r) this.bySpi.delete(spi);
+    else if (Array.isArray(same)) {
+      const rest = same.filter((x) => x !== r);
+      this.bySpi.set(spi, rest.length === 1 ? rest[0]! : rest);
+    }
+    const byDst = this.byEndpoints.get(r.src);
+    const list = byDst?.get(r.dst);
+    if (!byDst || !list) return;
+    const at = list.indexOf(r);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) byDst.delete(r.dst);
+    if (byDst.size === 0) this.byEndpoints.delete(r.src);
   }
 }
 

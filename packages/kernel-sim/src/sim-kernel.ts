@@ -102,6 +102,8 @@ export interface SimKernelOptions {
 
 let nextPid = 4000;
 
+const USER = { origin: 'user' } as const;
+
 /** A SecurityPolicy from a policy message (SPDADD/SPDUPDATE/SPDGET/SPDDUMP/SPDDELETE). */
 export function policyFromMessage(msg: PfkeyMessage): SecurityPolicy {
   const src = getExtension(msg, SADB_EXT_ADDRESS_SRC);
@@ -316,7 +318,18 @@ export class SimKernel implements KernelBackend {
     const seq = this.seq;
     let bytes: Uint8Array;
     try {
-      bytes = encode({ ...init, seq, pid: this.pid }, { origin: 'user' });
+      // One object shape for every request: a spread of the callers' various literals made a new
+      // map per message, and every property read in the codec then missed V8's inline caches.
+      const msg: PfkeyMessageInit = {
+        type: init.type,
+        errno: init.errno ?? 0,
+        satype: init.satype ?? 0,
+        reserved: init.reserved ?? 0,
+        seq,
+        pid: this.pid,
+        extensions: init.extensions ?? [],
+      };
+      bytes = encode(msg, USER);
     } catch (e) {
       // The codec checks what af_key.c checks on send(); its refusal is the errno the kernel would answer.
       if (e instanceof PfkeyError) throw new KernelError(e.code, e.message, { cause: e });

@@ -21,6 +21,11 @@ const budgetMs = Number(arg('budget-s', '120')) * 1000;
 const seed = Number(arg('seed', '1'));
 
 const s1 = (ms) => (ms / 1000).toFixed(1).padStart(7);
+/** Heap in use now (the run's hosts are still alive), and the process's peak resident set so far. */
+const memory = () => [
+  (process.memoryUsage().heapUsed / 1e6).toFixed(0),
+  (process.resourceUsage().maxRSS / 1e3).toFixed(0),
+];
 const rate = (n, ms) => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-').padStart(9);
 
 console.log(
@@ -38,6 +43,8 @@ const head = [
   'checks s',
   'reg/s',
   'handovers/s',
+  'heap MB',
+  'peak RSS MB',
 ];
 console.log(head.join('  '));
 const row = (cells) =>
@@ -73,6 +80,7 @@ for (const size of sizes) {
           s1(w.checksMs).trim(),
           rate(size, w.bootstrapMs).trim(),
           rate(m.handovers, w.stepsMs).trim(),
+          ...memory(),
         ]),
       );
       await r.world.stop();

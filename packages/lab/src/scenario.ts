@@ -56,7 +56,11 @@ export interface ScenarioOptions {
   readonly trafficIntervalMs?: number;
   /** Default: continuous up to 64 MNs, probe beyond (see TrafficGenerator). */
   readonly traffic?: TrafficMode;
-  /** Give up waiting for a step after this much virtual time (default 15 s). */
+  /**
+   * Give up waiting for a step after this much virtual time (default 30 s: more than a
+   * re-negotiation takes whose IKE_SA_INIT is retransmitted twice and another exchange once,
+   * 4 + 7.2 + 4 s on strongSwan's timers, so a step cut short is a stuck one, not a slow one).
+   */
   readonly handoverTimeoutMs?: number;
   /** Time an MN stays on a link before its next move, in ms (default 1000). */
   readonly dwellMs?: number;
@@ -237,7 +241,7 @@ async function runInner(
   const ha = world.ha;
   const firstMn = world.mns[0]!;
   const hosts = [ha.host, ...world.mns.map((m) => m.host)];
-  const timeout = o.handoverTimeoutMs ?? 15_000;
+  const timeout = o.handoverTimeoutMs ?? 30_000;
   const dwell = o.dwellMs ?? 1000;
   const settleMs = Math.max(100, o.rttMs * 3);
   const rng = sim.rng.fork('scenario');

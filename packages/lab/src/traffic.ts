@@ -96,8 +96,13 @@ export class TrafficGenerator {
           ((p.payload[2]! << 8) | p.payload[3]!) !== TRAFFIC_PORT
         )
           return;
-        // Only datagrams that came through IPsec count: the tunnel is what is being measured.
-        if (!p.sa) return;
+        // Away, only datagrams that came through IPsec count: the tunnel is what is being measured.
+        // At home nothing is tunnelled (the tunnel entries exist only away, RFC 4877 5): the
+        // datagram arrives natively and is delivered, though it ends no interruption.
+        if (!p.sa) {
+          if (mn.coa === mn.hoa) stats.received++;
+          return;
+        }
         stats.received++;
         const now = sim.now();
         stats.lastProtectedAt = now;
@@ -122,7 +127,7 @@ export class TrafficGenerator {
     return n;
   }
 
-  /** Datagrams received, both directions (downlink only when it came through the tunnel). */
+  /** Datagrams received, both directions (downlink away from home only when it came through the tunnel). */
   get received(): number {
     let n = this.upReceived;
     for (const f of this.flows.values()) n += f.received;

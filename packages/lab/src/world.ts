@@ -188,9 +188,10 @@ function inspector(kernel: PfkeyKernel): KernelInspector {
  */
 function currentKeyManager(current: () => IkeDaemon): KeyManager {
   return {
-    ikeSas: () => current().ikeSas(),
+    ikeSas: (match) => current().ikeSas(match),
     updateAddresses: (match, to, cause) => current().updateAddresses(match, to, cause),
     reestablish: (peer, local) => current().reestablish(peer, local),
+    discard: (match, reason) => current().discard(match, reason),
     hintFor: (policy) => current().hintFor(policy),
   };
 }

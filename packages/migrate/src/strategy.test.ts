@@ -197,7 +197,7 @@ describe('MigrateStrategy on the home agent', () => {
     await accepted(h, COA1, COA1);
     await h.settle();
     expect(h.strategy.metrics().migratesWritten).toBe(n);
-    h.bus.emit({
+    await h.bus.emitAndWait({
       type: 'mip6.binding-deleted',
       hoa: HOA,
       ha: HA,
@@ -206,6 +206,50 @@ describe('MigrateStrategy on the home agent', () => {
     });
     await h.settle();
     expect(await mnEnds(h)).toEqual({ templates: [HOA], sas: [HOA] });
+  });
+});
+
+describe('MigrateStrategy on the home agent when the MN returns home', () => {
+  const tunnelSpis = async (h: TestHost) =>
+    (await h.kernel.dumpSas())
+      .filter((x) => x.mode === 'tunnel')
+      .map((x) => x.spi)
+      .sort((a, b) => a - b);
+  /** The HA's deregistration as the mip6 daemon runs it: binding-deleted (held), then the tunnel entries go. */
+  async function deregistered(h: TestHost, previousCoa: Ip): Promise<void> {
+    await h.bus.emitAndWait({
+      type: 'mip6.binding-deleted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa,
+      reason: 'deregistration',
+    });
+    await h.policies(HOA);
+    await h.settle();
+  }
+
+  it('moves the tunnel SAs to the HoA inside the hold, before the daemon removes their entries', async () => {
+    const h = await testHost('ha', { strategy: { reconcile: false } });
+    const spis = await haAway(h);
+    await deregistered(h, COA1);
+    // The entries are gone; the SAs kept their SPIs and now end at the HoA, as on the MN.
+    expect(await mnEnds(h)).toEqual({ templates: [], sas: [HOA] });
+    expect(await tunnelSpis(h)).toEqual([...spis].sort((a, b) => a - b));
+    const tunnel = h.written.filter((r) => r.bundles.some((b) => b.mode === 'tunnel' && b.oldDst === COA1));
+    expect(tunnel.length).toBeGreaterThan(0);
+    for (const r of tunnel) expect(r.kmaddress).toEqual({ local: HA, remote: HOA });
+    expect(h.strategy.metrics()).toMatchObject({ migratesStale: 0, migrateErrors: 0 });
+  });
+
+  it('leaving home again: the same SAs move from the HoA to the new CoA, no IKE needed', async () => {
+    const h = await testHost('ha', { strategy: { reconcile: false } });
+    const spis = await haAway(h);
+    await deregistered(h, COA1);
+    await accepted(h, HOA, COA2);
+    await h.policies(COA2);
+    await h.settle();
+    expect(await mnEnds(h)).toEqual({ templates: [COA2], sas: [COA2] });
+    expect(await tunnelSpis(h)).toEqual([...spis].sort((a, b) => a - b));
   });
 });
 

@@ -10,10 +10,14 @@
  *   writes nothing. Tunnel entries the daemon only adds after leaving home get the HoA -> CoA
  *   MIGRATE of their SAs when they appear.
  * - HA: on accepting a BU that changes the CoA (holding `mip6.binding-accepted`) and on deleting a
- *   binding, the same for that MN's policies with kmaddress (HA, CoA).
+ *   binding (holding `mip6.binding-deleted`, before the tunnel entries go: CoA -> HoA, as the MN
+ *   did), the same for that MN's policies with kmaddress (HA, CoA).
  * - The resolver answers IKE from the kmaddress the kernel broadcast for the policy (or reqid).
- * - Beyond the draft: a reconciliation compares the binding list/cache with the SPD and SAD dumps
- *   and re-issues what is missing, bounded and idempotent.
+ * - Beyond the draft: a reconciliation compares the binding list/cache with the SPD and SAD and
+ *   re-issues what is missing, bounded and idempotent. It reads them, as the moves do, from the
+ *   host's kernel image (core's KernelImage: one dump, then the kernel's broadcasts), so its cost is
+ *   the binding's size, not the kernel's; the image is checked against a real dump when a repair
+ *   does not take and on a slow timer.
  */
 import type {
   AddressRequest,
@@ -23,6 +27,7 @@ import type {
   HostRole,
   Ip,
   KernelBackend,
+  KernelImage,
   KeyManager,
   MigrateRequest,
   MobilityStrategy,
@@ -31,7 +36,7 @@ import type {
   StrategyContext,
   TimerHandle,
 } from '@mip6sec/core';
-import { KernelError, Mip6secError, policiesOfBinding, policyKey } from '@mip6sec/core';
+import { KernelError, kernelImageOf, Mip6secError, policiesOfBinding } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { KmaddressImage } from './kmaddress-image.js';
 import {
@@ -50,6 +55,13 @@ export interface MigrateStrategyOptions {
   readonly reconcile?: boolean;
   /** Period of the background reconciliation in ms; 0 turns the periodic pass off (default 10000). */
   readonly reconcileIntervalMs?: number;
+  /**
+   * How often the periodic pass first checks the kernel image against a real SPD/SAD dump, in ms;
+   * 0 never (default 60000). Passes read the image, which the kernel's broadcasts keep current; the
+   * check catches what a listener can miss (a full socket, a broadcast that names its policy
+   * ambiguously) at the cost of one dump, amortised over the interval.
+   */
+  readonly imageCheckIntervalMs?: number;
   /** Failed passes in a row before a binding is left alone until its next event (default 5). */
   readonly maxAttempts?: number;
   /** Delay before the first retry of a failed pass, doubled each time (default 100 ms). */
@@ -81,6 +93,7 @@ const COUNTERS = [
   'reconcileMigrates',
   'flowSelectorRetries',
   'reconcileGaveUp',
+  'imageChecks',
   'errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
@@ -119,6 +132,9 @@ export class MigrateStrategy implements MobilityStrategy {
   private readonly bindings = new Map<Ip, TrackedBinding>();
   private readonly counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
   private ctx?: StrategyContext;
+  /** The host's SPD/SAD image (shared with its other daemons), read instead of dumping the kernel. */
+  private kimage?: KernelImage;
+  private lastImageCheck = 0;
   private subs: Subscription[] = [];
   private retries?: RetrySchedule;
   private periodic?: TimerHandle;
@@ -129,6 +145,7 @@ export class MigrateStrategy implements MobilityStrategy {
     this.opts = {
       reconcile: options.reconcile ?? true,
       reconcileIntervalMs: options.reconcileIntervalMs ?? 10_000,
+      imageCheckIntervalMs: options.imageCheckIntervalMs ?? 60_000,
       maxAttempts: Math.max(1, options.maxAttempts ?? 5),
       backoffMs: Math.max(1, options.backoffMs ?? 100),
       maxBackoffMs: options.maxBackoffMs ?? 5_000,
@@ -141,6 +158,8 @@ export class MigrateStrategy implements MobilityStrategy {
     if (this.ctx) throw new Mip6secError('EBUSY', 'migrate strategy already started');
     this.ctx = ctx;
     const { bus } = ctx;
+    this.kimage = kernelImageOf(ctx.kernel, bus);
+    this.lastImageCheck = ctx.clock.now();
     this.subs.push(
       bus.on('kernel.migrate').subscribe((e) => this.image.learn(e)),
       bus.on('kernel.policy').subscribe((e) => {
@@ -165,8 +184,10 @@ export class MigrateStrategy implements MobilityStrategy {
         bus.on('mip6.binding-accepted').subscribe((e) => {
           e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.coa));
         }),
+        // Held: the HA removes the tunnel entries only after this, so their SAs can follow the MN
+        // back to its HoA (the entries are what the kernel finds SAs to migrate through).
         bus.on('mip6.binding-deleted').subscribe((e) => {
-          void this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.hoa);
+          e.waitUntil(this.move(bus, e, e.hoa, e.ha, e.previousCoa, e.hoa));
         }),
       );
     }
@@ -221,8 +242,14 @@ export class MigrateStrategy implements MobilityStrategy {
         remember(prev, from, hoa);
         this.bindings.set(hoa, { hoa, ha, coa: to, previous: prev });
         if (from === to) return;
-        const kernel = this.kernel();
-        const reqs = buildMigrates(await kernel.dumpPolicies(), { role: this.role(), hoa, ha, from, to });
+        const kimage = await this.freshImage();
+        const reqs = buildMigrates(kimage.policiesOfBinding({ hoa, ha }), {
+          role: this.role(),
+          hoa,
+          ha,
+          from,
+          to,
+        });
         for (const req of reqs) await this.write(req);
       })
       .catch((err: unknown) => {
@@ -280,20 +307,22 @@ export class MigrateStrategy implements MobilityStrategy {
    * is the reconciliation's.
    */
   private onPolicyAdded(p: SecurityPolicy): void {
-    for (const b of this.bindings.values()) {
-      if (b.coa === b.hoa || policiesOfBinding([p], b).length === 0) continue;
-      const key = policyKey(p);
+    // A binding's policies select on its HoA (a host prefix), so only those two bindings can own it.
+    for (const hoa of new Set([p.selector.src.addr, p.selector.dst.addr])) {
+      const b = this.bindings.get(hoa);
+      if (!b || b.coa === b.hoa || policiesOfBinding([p], b).length === 0) continue;
       void this.queue
         .run(async () => {
-          const kernel = this.kernel();
           const current = this.bindings.get(b.hoa);
           if (!current || current.coa === current.hoa) return;
-          const policies = (await kernel.dumpPolicies()).filter((x) => policyKey(x) === key);
+          const kimage = await this.freshImage();
+          const now = kimage.policy(p);
           const trusted: KmaddressLookup = {
             forPolicy: () => kmaddressFor(this.role(), current.ha, current.coa),
           };
           const scope = { ...current, previous: new Set([current.hoa]) };
-          for (const req of planRepairs(policies, await kernel.dumpSas(), trusted, scope, this.role())) {
+          const sas = kimage.sasAt(current.hoa);
+          for (const req of planRepairs(now ? [now] : [], sas, trusted, scope, this.role())) {
             await this.write(req);
           }
         })
@@ -329,25 +358,49 @@ export class MigrateStrategy implements MobilityStrategy {
   /** Brings one binding's SPD entries, SAs and kmaddress hints to its CoA; true when nothing is left. */
   private async reconcileBinding(b: TrackedBinding): Promise<boolean> {
     this.counters.reconciliations++;
-    const kernel = this.kernel();
     const role = this.role();
-    const plan = async () =>
-      planRepairs(await kernel.dumpPolicies(), await kernel.dumpSas(), this.image, b, role);
-    const repairs = await plan();
+    const kimage = await this.freshImage();
+    // The binding's entries and the SAs on its addresses: what a dump filtered to it would give.
+    const plan = () =>
+      planRepairs(kimage.policiesOfBinding(b), kimage.sasAtAny([...b.previous, b.coa]), this.image, b, role);
+    const repairs = plan();
     if (repairs.length === 0) return true;
     for (const req of repairs) {
       this.counters.reconcileMigrates++;
       await this.write(req);
     }
-    // Let the kernel's MIGRATE broadcasts reach the image before checking the result.
+    // Let the kernel's MIGRATE broadcasts reach the images before checking the result.
     await yieldToEventLoop();
-    return (await plan()).length === 0;
+    if (plan().length === 0) return true;
+    // Repairs planned from the image that did not take: the image may be what is wrong, so the
+    // next pass (the retry) reads it again from a dump first.
+    kimage.markSuspect();
+    return false;
+  }
+
+  /** The kernel image, reloaded first when suspect or when its periodic check against a dump is due. */
+  private async freshImage(): Promise<KernelImage> {
+    const kimage = this.kimage;
+    if (!kimage) throw new Mip6secError('ESRCH', 'migrate strategy is not started');
+    await kimage.fresh();
+    return kimage;
+  }
+
+  /** Checks the image against a dump when the interval has passed (from the periodic pass). */
+  private async checkImage(): Promise<void> {
+    const ctx = this.ctx;
+    const every = this.opts.imageCheckIntervalMs;
+    if (!ctx || !this.kimage || every <= 0 || ctx.clock.now() - this.lastImageCheck < every) return;
+    this.lastImageCheck = ctx.clock.now();
+    this.counters.imageChecks++;
+    await this.kimage.resync();
   }
 
   private schedulePeriodic(): void {
     const ctx = this.ctx;
     if (!ctx || this.opts.reconcileIntervalMs <= 0) return;
     this.periodic = ctx.clock.setTimeout(() => {
+      void this.queue.run(() => this.checkImage()).catch(() => this.counters.errors++);
       for (const hoa of this.bindings.keys()) if (!this.retries?.busy(hoa)) void this.enqueuePass(hoa);
       this.schedulePeriodic();
     }, this.opts.reconcileIntervalMs);

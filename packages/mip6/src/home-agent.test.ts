@@ -304,6 +304,47 @@ describe('sequence numbers and deregistration (RFC 6275 §9.5.1, §10.3.2)', () 
     expect(s.ha.stats().deregistrations).toBe(1);
   });
 
+  it('awaits binding-deleted BEFORE the tunnel entries go and the BA leaves (deregistration and expiry)', async () => {
+    const s = scenario();
+    await s.ha.start();
+    const tunnelEnds = async () =>
+      (await s.haKernel.dumpPolicies()).flatMap((p) =>
+        p.templates.filter((t) => t.mode === 'tunnel').map((t) => (t.src === HA ? t.dst : t.src)),
+      );
+    const seen: { reason: string; ends: (string | undefined)[]; bas: number }[] = [];
+    s.haBus.on('mip6.binding-deleted').subscribe((e) => {
+      // Held for a while, as a strategy moving the tunnel SAs back to the HoA would be.
+      e.waitUntil(
+        (async () => {
+          await new Promise<void>((r) => s.clock.setTimeout(r, 20));
+          seen.push({ reason: e.reason, ends: await tunnelEnds(), bas: bas(s).length });
+        })(),
+      );
+    });
+    s.haIp.inject(bu({ seq: 1 }));
+    await s.net.run(10);
+    expect(new Set(await tunnelEnds())).toEqual(new Set([COA1]));
+    s.haIp.inject(bu({ seq: 2, lifetime: 0 }));
+    await s.net.run(10);
+    // Still held: the entries are there and no BA has answered the deregistration.
+    expect(seen).toEqual([]);
+    expect(bas(s)).toHaveLength(1);
+    await s.net.run(20);
+    expect(seen).toEqual([{ reason: 'deregistration', ends: [COA1, COA1, COA1, COA1, COA1, COA1], bas: 1 }]);
+    expect(await tunnelEnds()).toEqual([]);
+    expect(bas(s).map((b) => [b.status, b.lifetime])).toEqual([
+      [0, 100],
+      [0, 0],
+    ]);
+    // Expiry: the same order, from the lifetime timer.
+    s.haIp.inject(bu({ seq: 3, lifetime: 1 }));
+    await s.net.run(4100);
+    expect(seen.map((x) => x.reason)).toEqual(['deregistration', 'expired']);
+    expect(seen[1]!.ends.every((e) => e === COA1)).toBe(true);
+    expect(seen[1]!.ends.length).toBeGreaterThan(0);
+    expect(await tunnelEnds()).toEqual([]);
+  });
+
   it('a binding that is not refreshed expires on the clock: binding-deleted (expired), cache change, tunnel gone', async () => {
     const s = scenario();
     await s.ha.start();

@@ -11,7 +11,9 @@
  *   (status 135 carries the last accepted number), deregistration (§10.3.2);
  * - the K bit set in the BA only when the BU had it and this HA supports it;
  * - `mip6.binding-accepted` is awaited (emitAndWait) BEFORE the BA leaves, so a strategy can
- *   MIGRATE the HA's SAs first; `mip6.binding-deleted` follows deregistration and expiry;
+ *   MIGRATE the HA's SAs first; `mip6.binding-deleted` (deregistration and expiry) is awaited the
+ *   same way BEFORE the binding's tunnel entries are removed, so the tunnel SAs can follow the MN
+ *   back to its HoA (as the MN's own MIGRATE does) while their policies still exist;
  * - the BA goes to the CoA with a type 2 routing header carrying the HoA, through the transport SA.
  */
 import {
@@ -302,13 +304,14 @@ export class HomeAgent implements Startable {
       if (!existing) return reply(IP6_MH_BAS_NOT_HA);
       this.cache.delete(hoa, 'deregistration');
       this.counters.deregistrations++;
-      this.bus.emit({
+      await this.bus.emitAndWait({
         type: 'mip6.binding-deleted',
         hoa,
         ha: this.address,
         previousCoa,
         reason: 'deregistration',
       });
+      if (!this.running) return;
       await this.syncPoliciesQuietly(hoa, undefined);
       this.counters.accepted++;
       return reply(IP6_MH_BAS_ACCEPTED, bu.seq, 0, false);
@@ -338,13 +341,14 @@ export class HomeAgent implements Startable {
 
   private async onExpired(entry: BindingCacheEntry): Promise<void> {
     this.counters.expirations++;
-    this.bus.emit({
+    await this.bus.emitAndWait({
       type: 'mip6.binding-deleted',
       hoa: entry.hoa,
       ha: this.address,
       previousCoa: entry.coa,
       reason: 'expired',
     });
+    if (!this.running) return;
     await this.syncPoliciesFor(entry.hoa, undefined);
   }
 

@@ -242,6 +242,12 @@ export interface InstallOptions {
    * update would undo it or drop the MSRD reference the strategy bound to the entry.
    */
   readonly update?: boolean;
+  /**
+   * Where existing entries are looked up when updating: the host's KernelImage (`(id) =>
+   * image.policy(id)`) is a map lookup. Without it the SPD is dumped once per call, since a query
+   * by selector on a PF_KEY kernel is itself a dump of the whole SPD.
+   */
+  readonly lookup?: (id: PolicyId) => SecurityPolicy | undefined;
 }
 
 /**
@@ -256,6 +262,11 @@ export async function installPolicies(
   let added = 0;
   let updated = 0;
   let unchanged = 0;
+  let lookup = opts.lookup;
+  if (opts.update !== false && !lookup && policies.length > 0) {
+    const have = new Map((await kernel.dumpPolicies()).map((p) => [policyKey(p), p]));
+    lookup = (id) => have.get(policyKey(id));
+  }
   for (const p of policies) {
     if (opts.update === false) {
       // Nothing to compare: add, and an entry that exists stays as it is. No query, which on a
@@ -269,7 +280,7 @@ export async function installPolicies(
       }
       continue;
     }
-    const have = await kernel.queryPolicy(p.id);
+    const have = lookup?.(p.id);
     if (!have) {
       await kernel.addPolicy(p.id, p.data);
       added++;

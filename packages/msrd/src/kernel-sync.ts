@@ -15,13 +15,16 @@
  *
  * IKE is told through KeyManager.updateAddresses(cause 'msrd'), the only signalling the design needs
  * besides BU/BA. Everything is compared with what the kernel and IKE hold first, so
- * applying the same record twice changes nothing the second time.
+ * applying the same record twice changes nothing the second time. What the kernel holds is read
+ * from the host's KernelImage (kept from the kernel's broadcasts), not dumped per record; a command
+ * the image did not predict (ENOENT, ENODATA) makes it reload from a dump before the next apply.
  */
 import type {
   HostRole,
   Ip,
   IpsecRequest,
   KernelBackend,
+  KernelImage,
   KeyManager,
   MigrateBundle,
   MigrateRequest,
@@ -83,6 +86,8 @@ export class MsrdKernelSync {
 
   constructor(
     private readonly kernel: KernelBackend,
+    /** The host's SPD/SAD image: what the kernel holds, read without dumping it. */
+    private readonly image: KernelImage,
     private readonly msrd: KernelMsrdApi,
     private readonly role: HostRole,
     private readonly refType: number,
@@ -122,14 +127,18 @@ export class MsrdKernelSync {
     if (!rec) return;
     this.remember(mpi, rec.hoa);
     const target: Target = { ...rec, previous: this.previous.get(mpi) ?? new Set() };
-    const policies = (await this.kernel.dumpPolicies()).filter((p) => {
+    await this.image.fresh();
+    // Entries carrying the MPI select on the record's HoA (they are the binding's), so the image's
+    // entries at the HoA hold them all.
+    const policies = this.image.policiesAt(rec.hoa).filter((p) => {
       const ref = this.refs.refOf(p);
       return ref?.mpi === mpi && ref.refType === this.refType;
     });
     // IKE first: its record of the IKE_SA and CHILD_SAs then already says the CoA when the kernel's
     // MIGRATE broadcast (which has no kmaddress) arrives, so the move is the MSRD's, not MIGRATE's.
     await this.updateIke(mpi, target);
-    const sas = await this.kernel.dumpSas();
+    // Only SAs on one of the binding's earlier addresses are ever moved (see staleSas).
+    const sas = this.image.sasAtAny(target.previous);
     if (this.mode === 'migrate') await this.applyByMigrate(policies, sas, target);
     else await this.applyByUpdate(policies, sas, target);
     this.appliedVersion.set(mpi, Math.max(version, this.appliedVersion.get(mpi) ?? 0));
@@ -203,9 +212,13 @@ export class MsrdKernelSync {
         if (err instanceof KernelError && err.code === 'ENOENT') continue;
         // ENODATA: the kernel holds the CoA already (a concurrent apply won); anything else is counted.
         if (!(err instanceof KernelError && err.code === 'ENODATA')) this.counters.errors++;
+        // Either way the image planned a move the kernel did not see: read it again next time.
+        this.image.markSuspect();
         return;
       }
     }
+    // No form found the policy the image holds.
+    this.image.markSuspect();
   }
 
   private async applyByUpdate(
@@ -233,6 +246,7 @@ export class MsrdKernelSync {
         this.counters.policyUpdates++;
       } catch {
         this.counters.errors++;
+        this.image.markSuspect();
       }
     }
     for (const sa of stale) {
@@ -245,6 +259,7 @@ export class MsrdKernelSync {
         this.counters.saUpdates++;
       } catch {
         this.counters.errors++;
+        this.image.markSuspect();
       }
     }
   }
@@ -259,7 +274,10 @@ export class MsrdKernelSync {
     if (!km) return;
     const to = this.role === 'ha' ? { local: x.ha, remote: x.coa } : { local: x.coa, remote: x.ha };
     const pairs = new Map<string, { local: Ip; remote: Ip }>();
-    for (const sa of km.ikeSas()) {
+    // Only the few IKE_SAs that can be this binding's are listed: on the HA, those with the MPI or
+    // on one of the binding's earlier addresses (the HA serves every MN); on the MN, those with the HA.
+    const match = this.role === 'ha' ? { remotes: [...x.previous], mpi } : { remotes: [x.ha] };
+    for (const sa of km.ikeSas(match)) {
       const local = sa.local.ip;
       const remote = sa.remote.ip;
       if (local === to.local && remote === to.remote) continue;

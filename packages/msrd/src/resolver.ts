@@ -4,13 +4,14 @@
  * - An extended ACQUIRE carries the policy's SADB_X_EXT_REF (`acquire.ref`).
  * - A rekey: with `mpiInIke` IKE stored the reference with the SA (the resolver hands it back with
  *   every answer) and passes it as `ref`; without it the resolver finds the MPI again through the
- *   policy's reference, by querying the policy (or, given only a reqid, dumping the SPD).
+ *   policy's reference, looking the policy up (or, given only a reqid, the policies with that reqid
+ *   and the peer) in the host's kernel image rather than dumping the SPD.
  */
 import type {
   AddressRequest,
   AddressResolver,
   HostRole,
-  KernelBackend,
+  KernelImage,
   MsrdRef,
   ResolvedAddresses,
 } from '@mip6sec/core';
@@ -32,7 +33,7 @@ export interface MsrdResolverDeps {
   /** Policy references as the kernel announced them (dumps do not carry them). */
   readonly refs: PolicyRefImage;
   /** The started strategy's role and kernel, or undefined before start. */
-  readonly context: () => { role: HostRole; kernel: KernelBackend } | undefined;
+  readonly context: () => { role: HostRole; image: KernelImage } | undefined;
 }
 
 export class MsrdResolver implements AddressResolver {
@@ -51,7 +52,7 @@ export class MsrdResolver implements AddressResolver {
       ref = req.ref;
       via = 'resolvedViaIke';
     } else {
-      ref = await this.refFromPolicy(ctx.kernel, req);
+      ref = await this.refFromPolicy(ctx.image, req);
       via = 'resolvedViaPolicy';
     }
     const rec = ref ? await this.deps.msrd.lookup(ref) : undefined;
@@ -67,10 +68,11 @@ export class MsrdResolver implements AddressResolver {
   }
 
   /** The reference of the policy the request is about, as the kernel holds it. */
-  private async refFromPolicy(kernel: KernelBackend, req: AddressRequest): Promise<MsrdRef | undefined> {
+  private async refFromPolicy(image: KernelImage, req: AddressRequest): Promise<MsrdRef | undefined> {
+    await image.fresh();
     const policy = req.policy ?? req.acquire?.policy;
     if (policy) {
-      const p = await kernel.queryPolicy({ selector: policy.selector, dir: policy.dir });
+      const p = image.policy({ selector: policy.selector, dir: policy.dir });
       const ref = p && this.deps.refs.refOf(p);
       if (ref?.refType === this.deps.refType) return ref;
     }
@@ -80,19 +82,17 @@ export class MsrdResolver implements AddressResolver {
     reqids.delete(0);
     if (reqids.size === 0) return undefined;
     // Reqids are shared by every MN an HA serves, so a reqid alone is only trusted when the peer
-    // narrows it down (or only one binding uses it).
+    // narrows it down (or only one binding uses it). The peer's entries name it in their selector
+    // or a template, which is what the image files them under.
+    const peer = req.peer;
+    const candidates =
+      peer === undefined
+        ? [...reqids].flatMap((r) => image.policiesWithReqid(r))
+        : image.policiesAt(peer).filter((p) => p.templates.some((t) => reqids.has(t.reqid)));
     const mpis = new Map<bigint, MsrdRef>();
-    for (const p of await kernel.dumpPolicies()) {
+    for (const p of candidates) {
       const ref = this.deps.refs.refOf(p);
-      if (ref?.refType !== this.deps.refType || !p.templates.some((t) => reqids.has(t.reqid))) continue;
-      const peer = req.peer;
-      const involvesPeer =
-        peer === undefined ||
-        p.templates.some((t) => t.src === peer || t.dst === peer) ||
-        p.selector.src.addr === peer ||
-        p.selector.dst.addr === peer;
-      if (!involvesPeer) continue;
-      mpis.set(ref.mpi, ref);
+      if (ref?.refType === this.deps.refType) mpis.set(ref.mpi, ref);
     }
     return mpis.size === 1 ? [...mpis.values()][0] : undefined;
   }

@@ -1,6 +1,6 @@
 import type { Ip, KernelPolicyChanged } from '@mip6sec/core';
 import { IPPROTO_MH } from '@mip6sec/core';
-import { DEFAULT_REQIDS } from '@mip6sec/mip6';
+import { DEFAULT_REQIDS, haPolicies } from '@mip6sec/mip6';
 import { describe, expect, it } from 'vitest';
 import { MSRD_REF_TYPE_BINDING } from './constants.js';
 import { COA1, COA2, HA, HOA, mnEnds, type TestHost, testHost, tunnelSas } from './harness.test-util.js';
@@ -174,6 +174,32 @@ describe('MsrdStrategy on the home agent', () => {
     ]);
     const r = await h.strategy.resolver.resolve({ reqid: DEFAULT_REQIDS.payload, peer: COA2 });
     expect(r).toMatchObject({ local: HA, remote: COA2 });
+  });
+
+  it('on deregistration moves the tunnel SAs and the IKE_SA to the HoA inside the hold, before the entries go', async () => {
+    const h = await testHost('ha');
+    await accepted(h, HOA, COA1);
+    await h.policies(COA1);
+    await h.settle();
+    const spis = await tunnelSas(h, COA1);
+    h.keyManager.addIkeSa({ local: HA, remote: COA1, childReqids: [1, 3, 4] });
+    await h.bus.emitAndWait({
+      type: 'mip6.binding-deleted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa: COA1,
+      reason: 'deregistration',
+    });
+    // What the MIPv6 daemon does right after the hold: its tunnel entries go.
+    for (const p of haPolicies({ hoa: HOA, ha: HA, coa: COA1 })) {
+      if (p.data.templates.some((t) => t.mode === 'tunnel')) await h.kernel.delPolicy(p.id);
+    }
+    await h.settle();
+    expect(await mnEnds(h)).toEqual({ templates: [], sas: [HOA] });
+    const now = (await h.kernel.dumpSas()).filter((x) => x.mode === 'tunnel').map((x) => x.spi);
+    expect(now.sort((a, b) => a - b)).toEqual([...spis].sort((a, b) => a - b));
+    expect(h.keyManager.ikeSas().map((x) => x.remote.ip)).toEqual([HOA]);
+    expect((await h.strategy.store.list())[0]!.coa).toBe(HOA);
   });
 
   it('a refresh with the same CoA writes nothing', async () => {

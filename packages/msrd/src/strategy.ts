@@ -5,7 +5,8 @@
  *
  * - MN: on movement (holding `mip6.movement`) and before each BU (holding `mip6.binding-sending`)
  *   the record of (HoA, HA) gets the CoA; on bootstrap it is created, with a new MPI.
- * - HA: on accepting a BU (holding `mip6.binding-accepted`) and on deleting a binding.
+ * - HA: on accepting a BU (holding `mip6.binding-accepted`) and on deleting a binding (holding
+ *   `mip6.binding-deleted`, so the tunnel SAs reach the HoA before the entries go).
  * - Each write binds the binding's SPD entries to the MPI (SPDUPDATE with the ref) and lets the
  *   kernel side ({@link MsrdKernelSync}) move tunnel SPs/SAs and IKE_SAs to the record's CoA.
  * - The resolver answers IKE from the record an ACQUIRE's or SA's reference names.
@@ -17,13 +18,14 @@ import type {
   HostRole,
   Ip,
   KernelBackend,
+  KernelImage,
   KernelPolicyChanged,
   MobilityStrategy,
   PolicyData,
   SecurityPolicy,
   StrategyContext,
 } from '@mip6sec/core';
-import { Mip6secError, policiesOfBinding } from '@mip6sec/core';
+import { isHostPrefix, kernelImageOf, Mip6secError, policiesOfBinding } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { MSRD_REF_TYPE_BINDING } from './constants.js';
 import { InMemoryMsrd } from './in-memory-msrd.js';
@@ -84,6 +86,8 @@ export class MsrdStrategy implements MobilityStrategy {
   private readonly mip6: Mip6MsrdApi;
   private readonly refs = new PolicyRefImage();
   private ctx?: StrategyContext;
+  /** The host's SPD/SAD image (shared with its other daemons), read instead of dumping the kernel. */
+  private image?: KernelImage;
   private sync?: MsrdKernelSync;
   private subs: Subscription[] = [];
 
@@ -99,15 +103,17 @@ export class MsrdStrategy implements MobilityStrategy {
       refType: this.refType,
       counters: this.counters,
       refs: this.refs,
-      context: () => (this.ctx ? { role: this.ctx.role, kernel: this.ctx.kernel } : undefined),
+      context: () => (this.ctx && this.image ? { role: this.ctx.role, image: this.image } : undefined),
     });
   }
 
   start(ctx: StrategyContext): void {
     if (this.ctx) throw new Mip6secError('EBUSY', 'msrd strategy already started');
     this.ctx = ctx;
+    this.image = kernelImageOf(ctx.kernel, ctx.bus);
     const sync = new MsrdKernelSync(
       ctx.kernel,
+      this.image,
       new KernelMsrdApi(this.store),
       ctx.role,
       this.refType,
@@ -152,9 +158,11 @@ export class MsrdStrategy implements MobilityStrategy {
         bus
           .on('mip6.binding-accepted')
           .subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.coa, e.previousCoa))),
+        // Held: the tunnel entries carrying the reference are removed only after the SAs followed
+        // the record back to the HoA.
         bus
           .on('mip6.binding-deleted')
-          .subscribe((e) => void this.write(bus, e, e.hoa, e.ha, e.hoa, e.previousCoa)),
+          .subscribe((e) => e.waitUntil(this.write(bus, e, e.hoa, e.ha, e.hoa, e.previousCoa))),
       );
     }
   }
@@ -164,6 +172,7 @@ export class MsrdStrategy implements MobilityStrategy {
     this.subs = [];
     await this.queue.idle();
     this.ctx = undefined;
+    this.image = undefined;
     this.sync = undefined;
   }
 
@@ -204,7 +213,9 @@ export class MsrdStrategy implements MobilityStrategy {
    */
   private async bindPolicies(record: MsrdRecord): Promise<MsrdRecord> {
     const kernel = this.kernel();
-    const mine = policiesOfBinding(await kernel.dumpPolicies(), record);
+    const image = this.image!;
+    await image.fresh();
+    const mine = image.policiesOfBinding(record);
     for (const p of mine) await this.bindOne(kernel, p, record.mpi);
     const reqids = new Set<number>();
     for (const p of mine) for (const t of p.templates) reqids.add(t.reqid);
@@ -243,7 +254,7 @@ export class MsrdStrategy implements MobilityStrategy {
         const sync = this.sync;
         // A later broadcast (our own SPDUPDATE) may have put the reference back meanwhile.
         if (!sync || this.refs.refOf({ selector: p.selector, dir: p.dir })?.refType === this.refType) return;
-        for (const record of await this.store.list()) {
+        for (const record of await this.bindingsOf(p)) {
           if (policiesOfBinding([p], record).length === 0) continue;
           const bound = await this.bindPolicies(record);
           await sync.apply(bound.mpi, bound.version);
@@ -251,6 +262,30 @@ export class MsrdStrategy implements MobilityStrategy {
         }
       })
       .catch(() => this.counters.errors++);
+  }
+
+  /**
+   * The records an entry may belong to: a binding's entries select on its HoA (a host prefix) and
+   * name its HA in a template or the selector, so those few (HoA, HA) pairs are looked up rather
+   * than every record listed.
+   */
+  private async bindingsOf(p: SecurityPolicy): Promise<MsrdRecord[]> {
+    const s = p.selector;
+    const hoas = [s.src, s.dst].filter((x) => isHostPrefix(x, x.addr)).map((x) => x.addr);
+    const has = new Set([s.src.addr, s.dst.addr]);
+    for (const t of p.templates) {
+      if (t.src !== undefined) has.add(t.src);
+      if (t.dst !== undefined) has.add(t.dst);
+    }
+    const out: MsrdRecord[] = [];
+    for (const hoa of new Set(hoas)) {
+      for (const ha of has) {
+        if (ha === hoa) continue;
+        const r = await this.store.findByBinding(hoa, ha);
+        if (r) out.push(r);
+      }
+    }
+    return out;
   }
 
   private kernel(): KernelBackend {

@@ -151,9 +151,13 @@ describe('RenegotiateStrategy and the SPD', () => {
 });
 
 describe('RenegotiateStrategy on the home agent', () => {
-  it('holds nothing, calls nothing, and answers (HA, CoA) for the MN it tracks', async () => {
+  it('re-points its tunnel entries, discards the IKE state left on the previous CoA, and answers (HA, CoA)', async () => {
     const km = new RecordingKeyManager();
-    km.addIkeSa({ local: HA, remote: COA1, childReqids: [1] });
+    // What the MN's re-negotiation left behind on the old CoA (a negotiation the HA began there),
+    // the MN's new IKE_SA, and another MN's.
+    km.addIkeSa({ local: HA, remote: COA1, childReqids: [] });
+    km.addIkeSa({ local: HA, remote: COA2, childReqids: [1, 4] });
+    km.addIkeSa({ local: HA, remote: '2001:db8:77::9', childReqids: [1, 4] });
     const { bus, strategy, mnEnds } = await setup('ha', km);
     await bus.emitAndWait({
       type: 'mip6.binding-accepted',
@@ -166,7 +170,25 @@ describe('RenegotiateStrategy on the home agent', () => {
       kBit: false,
       lifetime: 60,
     });
-    expect(km.calls).toEqual([]);
+    // Inside the hold, i.e. before the BA: nothing of IKE's is left on COA1.
+    expect(km.calls).toEqual([
+      { kind: 'discard', match: { local: HA, remote: COA1 }, reason: 'binding moved' },
+    ]);
+    expect(km.ikeSas().map((x) => x.remote.ip)).toEqual([COA2, '2001:db8:77::9']);
+    expect(strategy.metrics().staleIkeSasDiscarded).toBe(1);
+    // A refresh from the same CoA discards nothing.
+    await bus.emitAndWait({
+      type: 'mip6.binding-accepted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa: COA2,
+      coa: COA2,
+      identity: 'mn',
+      seq: 2,
+      kBit: false,
+      lifetime: 60,
+    });
+    expect(km.calls).toHaveLength(1);
     // Its own tunnel entries were re-pointed before the BA (inside the hold).
     expect(await mnEnds()).toEqual([COA2]);
     const ba = {
@@ -175,7 +197,33 @@ describe('RenegotiateStrategy on the home agent', () => {
       index: 3,
     };
     expect(strategy.resolver.resolve({ policy: ba })).toEqual({ local: HA, remote: COA2 });
-    bus.emit({ type: 'mip6.binding-deleted', hoa: HOA, ha: HA, previousCoa: COA2, reason: 'expired' });
+    await bus.emitAndWait({
+      type: 'mip6.binding-deleted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa: COA2,
+      reason: 'expired',
+    });
     expect(strategy.resolver.resolve({ policy: ba })).toEqual({ local: HA, remote: HOA });
+    // An expiry says nothing of where the MN is: its IKE state stays.
+    expect(km.calls).toHaveLength(1);
+  });
+
+  it('on deregistration discards the IKE state left on the last CoA (the MN re-negotiated from home)', async () => {
+    const km = new RecordingKeyManager();
+    km.addIkeSa({ local: HA, remote: COA2, childReqids: [] });
+    km.addIkeSa({ local: HA, remote: HOA, childReqids: [1] });
+    const { bus } = await setup('ha', km);
+    await bus.emitAndWait({
+      type: 'mip6.binding-deleted',
+      hoa: HOA,
+      ha: HA,
+      previousCoa: COA2,
+      reason: 'deregistration',
+    });
+    expect(km.calls).toEqual([
+      { kind: 'discard', match: { local: HA, remote: COA2 }, reason: 'binding moved' },
+    ]);
+    expect(km.ikeSas().map((x) => x.remote.ip)).toEqual([HOA]);
   });
 });

@@ -6,7 +6,12 @@
  * - MN: holds `mip6.binding-sending` until KeyManager.reestablish(HA, CoA) has finished, whenever an
  *   IKE_SA with the HA runs from another address. A refresh from the same CoA, and a first BU with
  *   no IKE_SA yet (the BU's ACQUIRE negotiates from the CoA), hold nothing.
- * - HA: nothing special for IKE; its IKE answers the MN's new negotiation.
+ * - HA: its IKE answers the MN's new negotiation. Once the binding moves (a BU from another CoA,
+ *   or the deregistration), whatever IKE state is still bound to the previous address is
+ *   discarded, as RFC 6275 10.3.1 has a home agent do when keys do not follow the CoA: the MN
+ *   left that address. Typically a negotiation the HA's IKE began there itself, when downlink
+ *   payload raised an ACQUIRE after the MN's INITIAL_CONTACT had removed the old SAs but before
+ *   the BU re-pointed the tunnel; left alone it would retransmit toward the old CoA for minutes.
  * - Both: without an interface the MIPv6 side re-installs its own tunnel entries for the new CoA
  *   (SPDUPDATE, holding `mip6.movement` on the MN and `mip6.binding-accepted` on the HA; the mip6
  *   daemons leave moving existing entries to the strategy). SAs are not touched: the old ones die
@@ -19,12 +24,13 @@ import type {
   AddressResolver,
   HostRole,
   Ip,
+  KernelImage,
   MobilityStrategy,
   PolicyData,
   ResolvedAddresses,
   StrategyContext,
 } from '@mip6sec/core';
-import { isHostPrefix, Mip6secError, mnEndpoint, policiesOfBinding, tunnelEndpoints } from '@mip6sec/core';
+import { isHostPrefix, kernelImageOf, Mip6secError, mnEndpoint, tunnelEndpoints } from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { SerialQueue } from './serial-queue.js';
 
@@ -40,6 +46,7 @@ const COUNTERS = [
   'reestablishments',
   'reestablishErrors',
   'bindingHoldMs',
+  'staleIkeSasDiscarded',
   'policyUpdates',
   'resolved',
   'resolveMisses',
@@ -68,8 +75,14 @@ class RenegotiateResolver implements AddressResolver {
   private bindingFor(req: AddressRequest): Tracked | undefined {
     const s = (req.policy ?? req.acquire?.policy)?.selector;
     if (s) {
-      for (const b of this.bindings.values())
-        if (isHostPrefix(s.src, b.hoa) || isHostPrefix(s.dst, b.hoa)) return b;
+      // Bindings are keyed by HoA and a binding's entries select on it (a host prefix): look the two
+      // selector addresses up; only a selector with a HoA on both sides needs the first-tracked one.
+      const src = this.bindings.get(s.src.addr);
+      const dst = this.bindings.get(s.dst.addr);
+      const bySrc = src && isHostPrefix(s.src, src.hoa) ? src : undefined;
+      const byDst = dst && isHostPrefix(s.dst, dst.hoa) ? dst : undefined;
+      if (!bySrc || !byDst || bySrc === byDst) return bySrc ?? byDst;
+      for (const b of this.bindings.values()) if (b === bySrc || b === byDst) return b;
       return undefined;
     }
     // Without a selector only an unambiguous answer is safe: a single binding, or the one with this peer.
@@ -89,6 +102,8 @@ export class RenegotiateStrategy implements MobilityStrategy {
   private readonly bindings = new Map<Ip, Tracked>();
   private readonly queue = new SerialQueue();
   private ctx?: StrategyContext;
+  /** The host's SPD/SAD image (shared with its other daemons). */
+  private image?: KernelImage;
   private subs: Subscription[] = [];
 
   constructor(_options: RenegotiateStrategyOptions = {}) {
@@ -98,6 +113,7 @@ export class RenegotiateStrategy implements MobilityStrategy {
   start(ctx: StrategyContext): void {
     if (this.ctx) throw new Mip6secError('EBUSY', 'renegotiate strategy already started');
     this.ctx = ctx;
+    this.image = kernelImageOf(ctx.kernel, ctx.bus);
     const { bus } = ctx;
     if (ctx.role === 'mn') {
       this.subs.push(
@@ -121,11 +137,15 @@ export class RenegotiateStrategy implements MobilityStrategy {
       this.subs.push(
         bus.on('mip6.binding-accepted').subscribe((e) => {
           this.track(e.hoa, e.ha, e.coa);
-          e.waitUntil(this.repoint(e.hoa, e.ha, e.coa));
+          e.waitUntil(
+            this.repoint(e.hoa, e.ha, e.coa).then(() => this.discardStale(e.ha, e.previousCoa, e.coa)),
+          );
         }),
         bus.on('mip6.binding-deleted').subscribe((e) => {
           this.track(e.hoa, e.ha, e.hoa);
-          void this.repoint(e.hoa, e.ha, e.hoa);
+          // A deregistration says the MN re-negotiated from home; an expiry says nothing of where it is.
+          const from = e.reason === 'deregistration' ? e.previousCoa : e.hoa;
+          e.waitUntil(this.repoint(e.hoa, e.ha, e.hoa).then(() => this.discardStale(e.ha, from, e.hoa)));
         }),
       );
     }
@@ -136,6 +156,7 @@ export class RenegotiateStrategy implements MobilityStrategy {
     this.subs = [];
     await this.queue.idle();
     this.ctx = undefined;
+    this.image = undefined;
   }
 
   metrics(): Readonly<Record<string, number>> {
@@ -160,8 +181,10 @@ export class RenegotiateStrategy implements MobilityStrategy {
         const kernel = this.ctx?.kernel;
         // At home nothing is tunnelled: the MIPv6 daemon removes its tunnel entries, and an
         // SPDUPDATE racing that removal would put them back (SPDUPDATE adds what is missing).
-        if (!kernel || coa === hoa) return;
-        for (const p of policiesOfBinding(await kernel.dumpPolicies(), { hoa, ha })) {
+        if (!kernel || !this.image || coa === hoa) return;
+        // The binding's entries from the host's kernel image, not a dump of the whole SPD.
+        await this.image.fresh();
+        for (const p of this.image.policiesOfBinding({ hoa, ha })) {
           if (!p.templates.some((t) => mnEndpoint(t, ha) !== undefined && mnEndpoint(t, ha) !== coa))
             continue;
           const templates = p.templates.map((t) =>
@@ -176,6 +199,27 @@ export class RenegotiateStrategy implements MobilityStrategy {
           await kernel.updatePolicy({ selector: p.selector, dir: p.dir }, data);
           this.counters.policyUpdates++;
         }
+      })
+      .catch(() => {
+        this.counters.errors++;
+      });
+  }
+
+  /**
+   * The HA's IKE state bound to the address the MN registered from before (`previous`) goes, once
+   * the binding has moved to `now`: after the tunnel entries were re-pointed, so no new ACQUIRE
+   * can aim at the old address again. Never throws.
+   */
+  private discardStale(ha: Ip, previous: Ip, now: Ip): Promise<void> {
+    if (previous === now) return Promise.resolve();
+    return this.queue
+      .run(async () => {
+        const km = this.ctx?.keyManager;
+        if (!km) return;
+        this.counters.staleIkeSasDiscarded += await km.discard(
+          { local: ha, remote: previous },
+          'binding moved',
+        );
       })
       .catch(() => {
         this.counters.errors++;

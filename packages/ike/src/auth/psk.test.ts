@@ -2,7 +2,7 @@ import { createCryptoProvider, prf } from '@mip6sec/crypto';
 import { describe, expect, it } from 'vitest';
 import { AOSP } from '../__fixtures__/vectors.js';
 import { fromHex, toHex } from '../bytes.js';
-import { AUTH_METHOD } from '../constants.js';
+import { AUTH_METHOD, KEY_PAD } from '../constants.js';
 import { pskAuthenticator } from './psk.js';
 import { signedOctets } from './signed-octets.js';
 
@@ -37,6 +37,21 @@ describe('PSK AUTH (RFC 7296 section 2.15)', () => {
     expect(await auth.verify(tampered, payload, idPayload, [])).toBe(false);
     expect(await auth.verify(octets, { ...payload, method: 1 }, idPayload, [])).toBe(false);
     expect(await pskAuthenticator('another secret')(ctx).verify(octets, payload, idPayload, [])).toBe(false);
+  });
+
+  it('one factory serves IKE SAs of different PRFs, each with its own padded key', async () => {
+    const factory = pskAuthenticator('a shared secret');
+    const octets = fromHex('00112233445566778899');
+    for (const alg of ['hmac-sha2-256', 'hmac-sha1', 'hmac-sha2-512', 'hmac-sha2-256'] as const) {
+      const p = (k: Uint8Array, d: Uint8Array) => prf(c, alg, k, d);
+      const expected = p(p(new TextEncoder().encode('a shared secret'), KEY_PAD), octets);
+      const auth = factory({ ...ctx, prfAlgorithm: alg, prf: p });
+      expect(toHex(await auth.sign(octets))).toBe(toHex(expected));
+      const payload = { kind: 'AUTH' as const, method: 2, data: expected };
+      expect(
+        await auth.verify(octets, payload, { kind: 'IDi', idType: 1, data: fromHex('0a50500d') }, []),
+      ).toBe(true);
+    }
   });
 
   it('refuses an empty secret', () => {

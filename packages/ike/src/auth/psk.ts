@@ -23,14 +23,27 @@ export function pskAuthData(
   return ctx.prf(ctx.prf(secret, KEY_PAD), octets);
 }
 
-/** An authenticator factory for one pre-shared secret (text is taken as UTF-8). */
+/**
+ * An authenticator factory for one pre-shared secret (text is taken as UTF-8). The padded key,
+ * prf(Shared Secret, "Key Pad for IKEv2"), depends only on the secret and the PRF, so it is made
+ * once per PRF rather than twice per IKE SA.
+ */
 export function pskAuthenticator(secret: string | Uint8Array): AuthenticatorFactory {
   const key = secretBytes(secret);
+  const padded = new Map<string, Uint8Array>();
+  const padKey = (ctx: AuthContext): Uint8Array => {
+    let k = padded.get(ctx.prfAlgorithm);
+    if (!k) {
+      k = ctx.prf(key, KEY_PAD);
+      padded.set(ctx.prfAlgorithm, k);
+    }
+    return k;
+  };
   return (ctx): Authenticator => ({
     method: AUTH_METHOD.SHARED_KEY_MESSAGE_INTEGRITY_CODE,
-    sign: (octets) => pskAuthData(ctx, key, octets),
+    sign: (octets) => ctx.prf(padKey(ctx), octets),
     verify: (octets, auth) =>
       auth.method === AUTH_METHOD.SHARED_KEY_MESSAGE_INTEGRITY_CODE &&
-      equalBytes(pskAuthData(ctx, key, octets), auth.data),
+      equalBytes(ctx.prf(padKey(ctx), octets), auth.data),
   });
 }

@@ -1,5 +1,5 @@
 import type { AddressRequest, KernelBackend, PolicyData, PolicyId, ResolvedAddresses } from '@mip6sec/core';
-import { IPPROTO_MH, selector } from '@mip6sec/core';
+import { IPPROTO_ICMPV6, IPPROTO_MH, selector } from '@mip6sec/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerConfig } from '../config.js';
 import { Lab, type TestHost } from '../test-support/harness.js';
@@ -343,5 +343,100 @@ describe('ACQUIRE-driven negotiation and MIGRATE', () => {
     // INITIAL_CONTACT made the HA drop the old IKE SA of that identity.
     expect(ha.ike.listSas()).toHaveLength(1);
     expect(ha.of('ike.sa-deleted').map((e) => e.reason)).toContain('initial contact');
+  });
+
+  /** MPS/MPA-style ICMPv6 entries (RFC 4877 5), a second CHILD_SA beside the BU/BA one. */
+  async function icmpPolicies(mn: TestHost, ha: TestHost): Promise<{ mnOut: PolicyId; mnIn: PolicyId }> {
+    const entry = (src: string, dst: string, dir: 'in' | 'out', reqid: number) => ({
+      id: { selector: selector(src, dst, { proto: IPPROTO_ICMPV6 }), dir },
+      data: {
+        action: 'protect' as const,
+        priority: 1,
+        templates: [{ proto: 'esp' as const, mode: 'transport' as const, level: 'require' as const, reqid }],
+      },
+    });
+    const mnOut = entry(HOA, HA, 'out', 0x12);
+    const mnIn = entry(HA, HOA, 'in', 0x13);
+    await install(mn.kernel, mnOut, mnIn);
+    await install(ha.kernel, entry(HOA, HA, 'in', 0x23), entry(HA, HOA, 'out', 0x22));
+    return { mnOut: mnOut.id, mnIn: mnIn.id };
+  }
+  const ICMP = Uint8Array.of(146, 0, 0, 0, 0, 0, 0, 0);
+  const createChildDone = (h: TestHost) =>
+    h.of('ike.exchange').filter((e) => e.initiator && e.ok && e.exchange === 'CREATE_CHILD_SA').length;
+
+  /** The MN with two CHILD_SAs (BU/BA and ICMPv6) with the HA from COA. */
+  async function twoChildren() {
+    // The resolver answers with wherever the MN is now (as a strategy tracking its CoA does).
+    const at = { coa: COA };
+    const { mn, ha } = await mipPair(() => ({ local: at.coa, remote: HA }));
+    const ids = await icmpPolicies(mn, ha);
+    mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: BU });
+    await lab.until(() => mn.of('ike.child-installed').length === 1);
+    mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_ICMPV6, payload: ICMP });
+    await lab.until(() => mn.of('ike.child-installed').length === 2);
+    return { mn, ha, ids, at };
+  }
+
+  it('reestablish: an ACQUIRE for a policy it is re-negotiating starts no CHILD_SA of its own', async () => {
+    const { mn, at } = await twoChildren();
+    const before = createChildDone(mn);
+    at.coa = COA2;
+    const again = mn.ike.reestablish(HA, COA2);
+    await lab.flush();
+    // The old SAs are gone: this packet raises an ACQUIRE while the new IKE SA is being set up.
+    expect(mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_ICMPV6, payload: ICMP }).kind).toBe(
+      'acquire',
+    );
+    await lab.run(again);
+    await lab.advance(1000);
+    expect(mn.ike.listSas()).toHaveLength(1);
+    const [sa] = mn.ike.listSas();
+    expect(sa!.local).toBe(`[${COA2}]:4500`);
+    expect(sa!.children.map((c) => c.reqid).sort()).toEqual([0x10, 0x12]);
+    // IKE_AUTH carried the BU/BA CHILD_SA, one CREATE_CHILD_SA the ICMPv6 one, and nothing else.
+    expect(createChildDone(mn) - before).toBe(1);
+  });
+
+  it('reestablish: a CHILD_SA whose policy is gone is not negotiated again', async () => {
+    const { mn, ids, at } = await twoChildren();
+    const before = createChildDone(mn);
+    at.coa = COA2;
+    // As the MIPv6 daemon removes its tunnel entries at home.
+    await mn.kernel.delPolicy(ids.mnOut);
+    await mn.kernel.delPolicy(ids.mnIn);
+    await lab.run(mn.ike.reestablish(HA, COA2));
+    expect(mn.ike.listSas()[0]!.children.map((c) => c.reqid)).toEqual([0x10]);
+    expect(createChildDone(mn)).toBe(before);
+  });
+
+  it('discard ends a half-open IKE SA toward an address nobody answers at, and an established one with its CHILD_SAs, sending nothing', async () => {
+    const { mn, ha } = await mipPair(() => ({ local: COA, remote: HA }));
+    mn.pfkey.datapath.output({ src: HOA, dst: HA, proto: IPPROTO_MH, payload: BU });
+    await lab.until(
+      () => mn.of('ike.child-installed').length === 1 && ha.of('ike.child-installed').length === 1,
+    );
+    // The HA starts a negotiation of its own toward an address the MN no longer answers at.
+    lab.net.filter = (d) => (d.dst.ip === COA2 ? 'drop' : 'pass');
+    const half = ha.ike
+      .initiate({ ...haPeer({ remoteId: '%any' }), name: 'to-coa2', remote: COA2 }, { children: [] })
+      .catch((e: unknown) => e);
+    await lab.flush();
+    expect(ha.ike.ikeSas().map((x) => [x.remote.ip, x.state])).toContainEqual([COA2, 'connecting']);
+    const sent = () => lab.net.captured.filter((c) => c.from === 'ha').length;
+    const n = sent();
+    expect(await ha.ike.discard({ local: HA, remote: COA2 }, 'binding moved')).toBe(1);
+    expect(ha.ike.ikeSas().map((x) => x.remote.ip)).toEqual([COA]);
+    expect(ha.of('ike.sa-deleted').at(-1)).toMatchObject({ reason: 'binding moved' });
+    expect(await lab.run(half)).toMatchObject({ code: 'ECANCELED' });
+    await lab.advance(200_000);
+    expect(sent()).toBe(n);
+    // An established one: its CHILD_SAs leave the kernel, and the peer is not told.
+    const m = lab.net.captured.length;
+    expect(await mn.ike.discard({ remote: HA }, 'moved')).toBe(1);
+    expect(mn.ike.ikeSas()).toEqual([]);
+    expect(await mn.kernel.dumpSas()).toEqual([]);
+    expect(lab.net.captured.length).toBe(m);
+    expect(await mn.ike.discard({ remote: HA }, 'moved')).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXCHANGE } from '../constants.js';
 import { Lab } from '../test-support/harness.js';
 import { A, agreed, B, pair } from '../test-support/peers.js';
 
@@ -143,6 +144,68 @@ describe('MIGRATE of a tunnel without kmaddress', () => {
     ]);
     expect(a.ike.hintFor({ selector: sel, dir: 'out' })).toEqual({ local: A2, remote: B });
     expect(a.ike.spdImage()[0]!.templates[0]).toMatchObject({ src: A2, dst: B });
+  });
+});
+
+describe('a request in flight when the IKE SA moves', () => {
+  let lab: Lab;
+  afterEach(async () => lab.stop());
+
+  /** The CREATE_CHILD_SA requests `a` put on the wire, with their source address. */
+  const createChildFrom = (l: Lab) =>
+    l.net.captured
+      .filter((c) => {
+        // On port 4500 (MOBIKE floats there) the IKE header follows the non-ESP marker.
+        const at = c.datagram.dst.port === 4500 ? 4 : 0;
+        return c.from === 'a' && c.datagram.data[at + 18] === EXCHANGE.CREATE_CHILD_SA;
+      })
+      .map((c) => c.datagram.src.ip);
+
+  for (const how of ['kmaddress', 'mobike'] as const) {
+    it(`goes again at once from the new address (${how}); the answer comes back in one round trip, not after the 4 s retransmission`, async () => {
+      lab = new Lab();
+      const mobike = how === 'mobike';
+      const { a, b } = await pair(lab, {
+        addressesA: [A, A2, '2001:db8:a::1'],
+        peerA: { mobike },
+        peerB: { mobike },
+      });
+      const r = await lab.run(a.ike.initiate('b'));
+      const spi = Number.parseInt(r.ike.children[0]!.spiIn, 16);
+      // The rekey request leaves from A; then A goes away before the answer is back.
+      const rekey = a.ike.rekeyChild(r.ike.ikeSpi, spi);
+      let done = false;
+      void rekey.then(() => (done = true));
+      await lab.flush();
+      expect(createChildFrom(lab)).toEqual([A]);
+      const movedAt = lab.clock.now();
+      lab.net.removeAddress('a', A);
+      if (mobike) void a.ike.roam(r.ike.ikeSpi, { local: A2 });
+      else await a.ike.updateAddresses({ local: A, remote: B }, { local: A2, remote: B }, 'migrate');
+      await lab.until(() => done, 1000);
+      // One round trip on the 5 ms network (the responder answers the resend from its cache).
+      expect(lab.clock.now() - movedAt).toBeLessThanOrEqual(15);
+      expect(createChildFrom(lab)).toEqual([A, A2]);
+      const rekeyed = await rekey;
+      expect(rekeyed.spiIn).not.toBe(r.ike.children[0]!.spiIn);
+      expect(agreed(a, b)).toBe(true);
+    });
+  }
+
+  it('a resend is not a retransmission: the timer still gives up after the same number of tries', async () => {
+    lab = new Lab();
+    const { a } = await pair(lab, { addressesA: [A, A2, '2001:db8:a::1'], peerA: { mobike: false } });
+    const r = await lab.run(a.ike.initiate('b'));
+    // Nothing reaches b any more: every request from a is lost.
+    lab.net.filter = (_d, from) => (from === 'a' ? 'drop' : 'pass');
+    const spi = Number.parseInt(r.ike.children[0]!.spiIn, 16);
+    const rekey = a.ike.rekeyChild(r.ike.ikeSpi, spi).catch((e: unknown) => e);
+    await lab.flush();
+    await a.ike.updateAddresses({ local: A, remote: B }, { local: A2, remote: B }, 'migrate');
+    expect(await lab.run(rekey)).toMatchObject({ code: 'ETIMEDOUT' });
+    // The first send, the resend on the move, five retransmissions.
+    expect(createChildFrom(lab)).toHaveLength(7);
+    expect(a.ike.listSas()).toEqual([]);
   });
 });
 

@@ -69,7 +69,9 @@ export function portMap(e: IkeEndpoint | undefined): Record<number, number> {
 
 /** The port on the wire for a port the daemon names, given that side's endpoint (undefined: as named). */
 export function wirePort(port: number, e: IkeEndpoint | undefined): number {
-  return portMap(e)[port] ?? port;
+  // As portMap(e)[port] ?? port, without building the map for every event printed.
+  if (!e) return port;
+  return port === IKE_PORT ? e.port : port === NATT_PORT ? e.nattPort : port;
 }
 
 /** `ADDR:PORT` or `[ADDR]:PORT`. */

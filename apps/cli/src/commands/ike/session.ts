@@ -39,15 +39,44 @@ export interface SessionFlags extends PeerFlags {
 /** How long a daemon that exits waits for DELETE answers (or, as a --once responder, for the DELETE). */
 const FAREWELL_MS = 2000;
 
-/** Prints what the verbs report: text, or one JSON object a line with --json. */
+/** How long event lines wait to be written together. */
+const EVENT_FLUSH_MS = 50;
+
+/**
+ * Prints what the verbs report: text, or one JSON object a line with --json. Event lines are
+ * gathered and written together at most EVENT_FLUSH_MS later: a busy responder prints several per
+ * IKE SA, and a write (a system call on a pipe) per line cost more than the rest of the printing.
+ */
 class Output {
+  private pending = '';
+  private flushScheduled = false;
+
   constructor(
     private readonly json: boolean,
     private readonly view: PortView,
   ) {}
 
   line(text: string, json: Record<string, unknown>): void {
+    this.flush();
     process.stdout.write(`${this.json ? stringify(json, false) : text}\n`);
+  }
+
+  /** Writes the event lines gathered so far. */
+  flush(): void {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    process.stdout.write(text);
+  }
+
+  private later(text: string): void {
+    this.pending += `${text}\n`;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      this.flush();
+    }, EVENT_FLUSH_MS);
   }
 
   listing(sa: IkeSaListing): void {
@@ -57,10 +86,10 @@ class Output {
 
   event(e: BusEvent): void {
     const shown = this.view.event(e);
-    if (this.json) this.line('', { ...shown });
+    if (this.json) this.later(stringify(shown, false));
     else {
       const text = formatEvent(shown);
-      if (text !== undefined) this.line(text, {});
+      if (text !== undefined) this.later(text);
     }
   }
 
@@ -123,6 +152,7 @@ async function serve(cli: CliDaemon, out: Output, stop: Promise<NodeJS.Signals>)
   });
   await stop;
   sub.unsubscribe();
+  out.flush();
   await cli.shutdown(FAREWELL_MS);
 }
 
