@@ -12,6 +12,9 @@
  * - MIGRATE (when `migrate`): the policy's tunnel template and its SA move in place (same SPI) and a
  *   `kernel.migrate` event says so; EINVAL (malformed), ENOENT (no policy with the selector) and ENODATA
  *   (no template with the old endpoints, e.g. the same MIGRATE twice) change nothing.
+ * - Kernel image: a core KernelImage fed by the backend's events equals its dumps right after each
+ *   command settles (policies, SAs, MIGRATE, a refused MIGRATE, deletes, flushes): the backend
+ *   publishes what a command changed before its promise settles.
  * - ACQUIRE (when `datapath`): a packet that hits a protect policy without an SA raises one
  *   `kernel.acquire` naming the policy, its templates and endpoints, with the reference when `acquireRef`.
  *   Kernels without a datapath skip this part.
@@ -40,16 +43,19 @@ import {
   type KernelBackend,
   KernelError,
   type KernelFeatures,
+  KernelImage,
   type MigrateBundle,
   type MigrateRequest,
   type PolicyData,
   type PolicyId,
   parsePrefix,
+  policyFingerprint,
   policyKey,
   type SaData,
   type SaId,
   type SecurityAssociation,
   type SecurityPolicy,
+  saFingerprint,
   selector,
   selectorKey,
 } from '@mip6sec/core';
@@ -429,6 +435,50 @@ export function kernelComplianceSuite(options: KernelComplianceOptions): void {
         expect(await snapshot()).toEqual(before);
         await settle();
         expect(of('kernel.migrate')).toEqual([]);
+      });
+    });
+
+    describe('kernel image', () => {
+      it("a KernelImage fed by the backend's events equals its dumps as soon as each command settles", async () => {
+        const image = new KernelImage(backend, bus);
+        await image.ready();
+        // No settle(): a command's events must be on the bus before its promise settles.
+        const same = async (step: string) => {
+          const policies = (await backend.dumpPolicies()).map(policyFingerprint).sort();
+          expect(image.policies().map(policyFingerprint).sort(), `${step}: policies`).toEqual(policies);
+          if (!f.espStates) return;
+          const sas = (await backend.dumpSas()).filter((x) => x.state !== 'larval');
+          expect(image.sas().map(saFingerprint).sort(), `${step}: SAs`).toEqual(
+            sas.map(saFingerprint).sort(),
+          );
+        };
+        await backend.addPolicy(tunnelId, tunnel(a.coa1));
+        await backend.addPolicy(buId, transport());
+        await same('add');
+        await backend.updatePolicy(tunnelId, { ...tunnel(a.coa1), priority: 20 });
+        await same('update');
+        if (f.espStates) {
+          await backend.addSa(saId(0x7001), gcm());
+          await backend.addSa(saId(0x7002, a.ha, a.coa1), gcm());
+          await same('SAs added');
+          await backend.updateSa(saId(0x7002, a.ha, a.coa1), { newDst: a.coa2 });
+          await backend.delSa(saId(0x7001));
+          await same('SAs updated and deleted');
+          await backend.addSa(saId(0x7001), gcm());
+        }
+        if (f.migrate) {
+          await backend.migrate(move(a.coa1, a.coa2));
+          await same('MIGRATE');
+          await expectKernelError(backend.migrate(move(a.coa1, a.coa2)), 'ENODATA');
+          await same('refused MIGRATE');
+        }
+        await backend.delPolicy(buId);
+        await same('delete');
+        await backend.flushPolicies();
+        if (f.espStates) await backend.flushSas();
+        await same('flush');
+        expect(image.isSuspect).toBe(false);
+        image.close();
       });
     });
 

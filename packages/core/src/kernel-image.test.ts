@@ -62,7 +62,12 @@ function sa(
 }
 
 /** A backend whose dumps answer from two arrays the test sets; nothing else is called. */
-function stubKernel(state: { policies: SecurityPolicy[]; sas: SecurityAssociation[]; fail?: boolean }) {
+function stubKernel(state: {
+  policies: SecurityPolicy[];
+  sas: SecurityAssociation[];
+  fail?: boolean;
+  overruns?: number;
+}) {
   const dumps = { count: 0 };
   const none = () => Promise.reject(new KernelError('EOPNOTSUPP', 'not in this stub'));
   const kernel = {
@@ -86,7 +91,13 @@ function stubKernel(state: { policies: SecurityPolicy[]; sas: SecurityAssociatio
     queryPolicy: none,
     flushPolicies: none,
     migrate: none,
-    stats: () => ({ messagesToKernel: 0, messagesFromKernel: 0, bytesToKernel: 0, bytesFromKernel: 0 }),
+    stats: () => ({
+      messagesToKernel: 0,
+      messagesFromKernel: 0,
+      bytesToKernel: 0,
+      bytesFromKernel: 0,
+      ...(state.overruns !== undefined ? { overruns: state.overruns } : {}),
+    }),
     close: async () => undefined,
   } as KernelBackend;
   return { kernel, dumps };
@@ -211,6 +222,21 @@ describe('KernelImage', () => {
     bus.emit({ type: 'kernel.sa', op: 'flush' });
     expect(image.saCount).toBe(0);
     expect(image.isSuspect).toBe(true);
+  });
+
+  it('reloads when the backend says broadcasts for it were lost (a full receive buffer)', async () => {
+    const state = { policies: [tunnel(1, HOA, COA)], sas: [], overruns: 3 };
+    const { kernel, dumps } = stubKernel(state);
+    const image = new KernelImage(kernel, new Bus());
+    await image.fresh();
+    expect(dumps.count).toBe(1);
+    state.overruns = 4;
+    state.policies = [];
+    await image.fresh();
+    expect(dumps.count).toBe(2);
+    expect(image.policyCount).toBe(0);
+    await image.fresh();
+    expect(dumps.count).toBe(2);
   });
 
   it('reports a failed load through ready() and retries it on fresh()', async () => {

@@ -131,6 +131,8 @@ export class KernelImage {
   private loaded: Promise<void>;
   private suspect = false;
   private closed = false;
+  /** The backend's overrun count when last looked at: a rise means broadcasts were lost. */
+  private overruns = 0;
 
   /** Starts listening at once and loads from one dump of each database; see {@link ready}. */
   constructor(
@@ -163,12 +165,20 @@ export class KernelImage {
     return this.loaded;
   }
 
-  /** The image, reloaded first when something made it suspect. Call before acting on it. */
+  /**
+   * The image, reloaded first when something made it suspect (including broadcasts the backend
+   * could not queue for it). Call before acting on it.
+   */
   async fresh(): Promise<void> {
     try {
       await this.loaded;
     } catch {
       this.suspect = true;
+    }
+    const overruns = this.kernel.stats().overruns ?? 0;
+    if (overruns !== this.overruns) {
+      this.overruns = overruns;
+      this.markSuspect();
     }
     if (this.suspect) await this.reload();
   }
@@ -273,6 +283,8 @@ export class KernelImage {
   }
 
   private async load(): Promise<void> {
+    // What was lost before this dump is in it.
+    this.overruns = this.kernel.stats().overruns ?? 0;
     // Each database is replaced as soon as its dump is in: events published after the dump then
     // apply to it, and those published before it (kernel-sim publishes them ahead of the answer)
     // applied to the old image, which the dump replaces.

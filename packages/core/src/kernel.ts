@@ -72,6 +72,11 @@ export interface KernelStats {
   readonly messagesFromKernel: number;
   readonly bytesToKernel: number;
   readonly bytesFromKernel: number;
+  /**
+   * Messages the kernel had for this backend but could not queue (its receive buffer was full:
+   * ENOBUFS on Linux), when the backend can tell. A listener that missed any must reload its image.
+   */
+  readonly overruns?: number;
 }
 
 export interface KernelBackend {

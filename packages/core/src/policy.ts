@@ -3,7 +3,7 @@
  */
 import type { Ip } from './address.js';
 import type { Selector } from './selector.js';
-import { selectorKey } from './selector.js';
+import { selectorKeys } from './selector.js';
 
 export type Direction = 'in' | 'out' | 'fwd';
 /** protect = IPSEC, bypass = NONE, discard = DISCARD in linux/ipsec.h. */
@@ -48,5 +48,11 @@ export interface SecurityPolicy extends PolicyId, PolicyData {
 }
 
 export function policyKey(id: PolicyId): string {
-  return `${id.dir} ${selectorKey(id.selector)}`;
+  const k = selectorKeys(id.selector);
+  // Made once per selector and direction, and shared by every map keyed by it.
+  const made = k[id.dir];
+  if (made !== undefined) return made;
+  const key = `${id.dir} ${k.selector}`;
+  k[id.dir] = key;
+  return key;
 }

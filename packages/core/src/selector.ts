@@ -82,8 +82,35 @@ export function selectorEquals(a: Selector, b: Selector): boolean {
   return selectorKey(a) === selectorKey(b);
 }
 
+/**
+ * The keys made for a selector object, kept with it: the kernel image, IKE's SPD image and the
+ * strategies key their maps by these texts for every policy a home agent holds, and one string
+ * per selector (rather than one per map) is what keeps those maps small.
+ */
+const keysOf = new WeakMap<
+  Selector,
+  { readonly selector: string; in?: string; out?: string; fwd?: string }
+>();
+
+/** The key record of a selector object (selectors are immutable, so it never goes stale). */
+export function selectorKeys(s: Selector): {
+  readonly selector: string;
+  in?: string;
+  out?: string;
+  fwd?: string;
+} {
+  let k = keysOf.get(s);
+  if (!k) {
+    const mh = s.mhType === undefined ? '' : ` mh ${s.mhType}`;
+    k = {
+      selector: `${formatPrefix(s.src)}[${s.srcPort}] -> ${formatPrefix(s.dst)}[${s.dstPort}] proto ${s.proto}${mh}`,
+    };
+    keysOf.set(s, k);
+  }
+  return k;
+}
+
 /** A stable text key, for maps and for messages. */
 export function selectorKey(s: Selector): string {
-  const mh = s.mhType === undefined ? '' : ` mh ${s.mhType}`;
-  return `${formatPrefix(s.src)}[${s.srcPort}] -> ${formatPrefix(s.dst)}[${s.dstPort}] proto ${s.proto}${mh}`;
+  return selectorKeys(s).selector;
 }

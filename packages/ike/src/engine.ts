@@ -17,6 +17,7 @@ import {
   type Ip,
   ipFamily,
   type KernelBackend,
+  MultiMap,
   type SaData,
   type SaId,
   type Transport,
@@ -147,6 +148,10 @@ export class IkeEngine {
   readonly spd = new SpdImage();
   /** IKE SAs by their CHILD_SAs' traffic selectors (MIGRATE and ACQUIRE find a node's CHILD_SAs here). */
   readonly childIndex = new ChildSaIndex();
+  /** IKE SAs by peer address, in the order they were registered (see sasWith). */
+  private readonly byRemote = new MultiMap<Ip, IkeSa>();
+  private readonly registeredAt = new WeakMap<IkeSa, number>();
+  private registrations = 0;
   readonly cookies: CookieJar;
   /** IKE SAs by the SPI this end chose. */
   readonly sas = new Map<bigint, IkeSa>();
@@ -797,6 +802,12 @@ export class IkeEngine {
 
   register(sa: IkeSa): void {
     this.sas.set(sa.mySpi, sa);
+    this.registeredAt.set(sa, ++this.registrations);
+    this.byRemote.add(sa.remote.ip, sa);
+    sa.onRemoteMoved = (moved, oldIp) => {
+      this.byRemote.delete(oldIp, moved);
+      if (moved.state !== 'dead') this.byRemote.add(moved.remote.ip, moved);
+    };
   }
 
   /** Resolves once the SA is established; rejects if it dies first. */
@@ -859,6 +870,7 @@ export class IkeEngine {
     for (const t of sa.queue.splice(0)) t.fail(sa, cancelled());
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
     this.childIndex.remove(sa);
+    this.byRemote.delete(sa.remote.ip, sa);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);
     this.halfOpen.delete(sa);
     if (!opts.keepChildren) {
@@ -1072,12 +1084,23 @@ export class IkeEngine {
     return this.halfOpen.size;
   }
 
-  /** Established or connecting SAs with this peer address. */
+  /** Established or connecting SAs with this peer address, in the order they were registered. */
   sasWith(remote: Ip, local?: Ip): IkeSa[] {
-    return [...this.sas.values()].filter(
-      (sa) =>
-        sa.state !== 'dead' && sa.remote.ip === remote && (local === undefined || sa.local.ip === local),
+    return this.inRegistrationOrder(
+      [...this.byRemote.get(remote)].filter(
+        (sa) =>
+          this.sas.get(sa.mySpi) === sa &&
+          sa.state !== 'dead' &&
+          sa.remote.ip === remote &&
+          (local === undefined || sa.local.ip === local),
+      ),
     );
+  }
+
+  /** SAs in the order they were registered, the order of the SA table. */
+  inRegistrationOrder(sas: Iterable<IkeSa>): IkeSa[] {
+    const order = (sa: IkeSa) => this.registeredAt.get(sa) ?? 0;
+    return [...sas].sort((a, b) => order(a) - order(b));
   }
 }
 

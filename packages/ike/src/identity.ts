@@ -76,8 +76,23 @@ export function parseIdentity(text: string): Identity {
   return { idType: ID_TYPE.ID_FQDN, data: utf8.encode(t) };
 }
 
+/**
+ * Texts already made, per identity object: a home agent compares the identity of each new IKE SA
+ * with those of all it holds (INITIAL_CONTACT), and lists them all for invariant checks.
+ */
+const formatted = new WeakMap<Identity, string>();
+
 /** Canonical text of an identity: the address, the name, `user@host`, `keyid:hex`, or `type:hex`. */
 export function formatIdentity(id: Identity): string {
+  let text = formatted.get(id);
+  if (text === undefined) {
+    text = format(id);
+    formatted.set(id, text);
+  }
+  return text;
+}
+
+function format(id: Identity): string {
   switch (id.idType) {
     case ID_TYPE.ID_IPV4_ADDR:
       if (id.data.length === 4) return ipFromBytes(id.data, 0, 4);

@@ -596,11 +596,22 @@ export class IkeDaemon implements KeyManager, Startable {
   // ---- KeyManager -----------------------------------------------------------------------------
 
   ikeSas(match?: IkeSaMatch): readonly IkeSaInfo[] {
-    const remotes = match?.remotes ? new Set(match.remotes) : undefined;
-    const wanted = (s: IkeSa) =>
-      !match || (remotes?.has(s.remote.ip) ?? false) || (match.mpi !== undefined && s.ref?.mpi === match.mpi);
-    return [...this.engine.sas.values()]
-      .filter((s) => s.state !== 'dead' && wanted(s))
+    let listed: IkeSa[];
+    if (match && match.mpi === undefined) {
+      // Peers by address come from the engine's index, in registration order as the table has them.
+      const seen = new Set<IkeSa>();
+      for (const r of match.remotes ?? []) for (const s of this.engine.sasWith(r)) seen.add(s);
+      listed = this.engine.inRegistrationOrder(seen);
+    } else {
+      // An MPI is only found by looking at every SA (a cheap test; nothing is built for the others).
+      const remotes = new Set(match?.remotes ?? []);
+      listed = [];
+      for (const s of this.engine.sas.values()) {
+        if (!match || remotes.has(s.remote.ip) || s.ref?.mpi === match.mpi) listed.push(s);
+      }
+    }
+    return listed
+      .filter((s) => s.state !== 'dead')
       .map((s) => ({
         ikeSpi: ikeSpiText(s),
         local: s.local,
@@ -623,7 +634,7 @@ export class IkeDaemon implements KeyManager, Startable {
     cause: 'migrate' | 'msrd',
   ): Promise<number> {
     let n = 0;
-    for (const sa of [...this.engine.sas.values()]) {
+    for (const sa of this.engine.sasWith(match.remote, match.local)) {
       if (
         sa.state === 'dead' ||
         sa.remote.ip !== match.remote ||
@@ -908,7 +919,7 @@ export class IkeDaemon implements KeyManager, Startable {
         }
       }
       if (!ev.kmaddress && b.mode === 'tunnel') {
-        for (const sa of [...e.sas.values()]) {
+        for (const sa of e.sasWith(oldRemote, oldLocal)) {
           if (sa.state !== 'dead' && sa.local.ip === oldLocal && sa.remote.ip === oldRemote) {
             this.moveIkeSa(sa, { local: newLocal, remote: newRemote }, 'migrate');
           }

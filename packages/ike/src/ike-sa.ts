@@ -56,7 +56,9 @@ export class IkeSa {
   spiR: bigint;
   state: IkeSaState = 'connecting';
   local: Endpoint;
-  remote: Endpoint;
+  /** Told when the peer's address changes, with the old one (the engine files SAs by peer address). */
+  onRemoteMoved: ((sa: IkeSa, oldIp: string) => void) | undefined;
+  private remoteEndpoint: Endpoint | undefined;
   /** UDP encapsulation in use (port 4500, non-ESP marker, UDP-encapsulated ESP). */
   natT = false;
   natLocal = false;
@@ -142,6 +144,18 @@ export class IkeSa {
     this.remote = init.remote;
     this.createdAt = init.now;
     this.lastHeard = init.now;
+  }
+
+  /** The peer's endpoint. */
+  get remote(): Endpoint {
+    // Set by the constructor, so never undefined once the SA exists.
+    return this.remoteEndpoint as Endpoint;
+  }
+
+  set remote(e: Endpoint) {
+    const old = this.remoteEndpoint;
+    this.remoteEndpoint = e;
+    if (old !== undefined && old.ip !== e.ip) this.onRemoteMoved?.(this, old.ip);
   }
 
   /** The oldest request in flight. */

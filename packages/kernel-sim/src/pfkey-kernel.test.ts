@@ -1,8 +1,10 @@
 import {
+  decode,
   ERRNO,
   encode,
   getExtension,
   IPSEC_DIR_OUTBOUND,
+  type PfkeyMessage,
   SADB_ADD,
   SADB_DELETE,
   SADB_EXT_SA,
@@ -153,6 +155,31 @@ describe('PfkeyKernel sockets and broadcasts (af_key.c classes)', () => {
     expect(inbox(spy).map((m) => m.type)).toEqual([SADB_X_SPDADD, SADB_X_SPDADD, SADB_X_SPDADD]);
     expect(inbox(a).map((m) => m.type)).toEqual([SADB_X_SPDADD]);
     expect(IPSEC_DIR_OUTBOUND).toBe(2);
+  });
+
+  it('a dump larger than the receive buffer arrives whole as its reader drains the queue', () => {
+    const { kernel } = newKernel({ rcvbuf: 2000 });
+    const a = kernel.openSocket();
+    for (let i = 0; i < 40; i++) {
+      send(a, transportPolicy(HOA, `2001:db8::${i + 1}`));
+      inbox(a);
+    }
+    send(a, { type: SADB_X_SPDDUMP, satype: 0, seq: 7 });
+    // The kernel stops at two thirds of the buffer and goes on as the reader makes room.
+    expect(a.pending).toBeGreaterThan(0);
+    expect(a.pending).toBeLessThan(40);
+    // One dump at a time per socket.
+    send(a, { type: SADB_X_SPDDUMP, satype: 0, seq: 8 });
+    const got: PfkeyMessage[] = [];
+    for (let b = a.read(); b; b = a.read()) got.push(decode(b, { origin: 'kernel' }));
+    const dump = got.filter((m) => m.type === SADB_X_SPDDUMP && m.errno === 0);
+    expect(dump).toHaveLength(40);
+    expect(dump.map((m) => m.seq)).toEqual(Array.from({ length: 40 }, (_, i) => 39 - i));
+    expect(got.filter((m) => m.errno !== 0).map((m) => [m.seq, m.errno])).toEqual([[8, ERRNO.EBUSY]]);
+    expect(a.dropped).toBe(0);
+    // Done: the next dump starts afresh.
+    send(a, { type: SADB_X_SPDDUMP, satype: 0, seq: 9 });
+    expect(a.pending).toBeGreaterThan(0);
   });
 
   it('a full receive queue drops messages for that socket only', () => {

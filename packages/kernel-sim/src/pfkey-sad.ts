@@ -191,19 +191,27 @@ export function handleDump(k: KernelContext, sock: PfkeySocket, msg: PfkeyMessag
   const proto = satypeIsAny(msg.satype) ? undefined : needProto(msg);
   const all = k.sad.all().filter((r) => proto === undefined || r.proto === proto);
   if (all.length === 0) fail('ENOENT', 'the SAD holds no SA of that type');
-  // pfkey_dump_sa counts down: the last message of a dump has sequence number 0.
-  all.forEach((r, i) => {
-    k.broadcast(
-      {
-        type: SADB_DUMP,
-        satype: satypeOf(r.proto),
-        seq: all.length - 1 - i,
-        pid: msg.pid,
-        extensions: saExtensions(saView(r), { withKeys: true }),
-      },
-      'one',
-      sock,
-    );
+  // pfkey_dump_sa counts down: the last message of a dump has sequence number 0. Resumable as the
+  // SPD dump is (see handleSpdDump); an SA removed meanwhile is left out.
+  let i = 0;
+  sock.startDump(() => {
+    for (; i < all.length; i++) {
+      if (!sock.canDump()) return false;
+      const r = all[i]!;
+      if (r.state === 'dead') continue;
+      k.broadcast(
+        {
+          type: SADB_DUMP,
+          satype: satypeOf(r.proto),
+          seq: all.length - 1 - i,
+          pid: msg.pid,
+          extensions: saExtensions(saView(r), { withKeys: true }),
+        },
+        'one',
+        sock,
+      );
+    }
+    return true;
   });
 }
 

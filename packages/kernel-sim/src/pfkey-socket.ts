@@ -3,7 +3,9 @@
  * which answers synchronously; what the kernel sends back, to this socket alone or by broadcast, waits in
  * a receive queue bounded like a socket buffer (a full queue drops the message, as pfkey_broadcast_one
  * does with ENOBUFS). Each socket remembers the SA types it registered for (SADB_REGISTER) and whether it
- * is promiscuous (SADB_X_PROMISC). Readers poll with {@link PfkeySocket.read} or subscribe with
+ * is promiscuous (SADB_X_PROMISC). A dump is resumable, as af_key.c's is: the kernel writes it while
+ * the queue is at most two thirds full, and reads that drain the queue make it go on, so a dump of
+ * any size arrives whole. Readers poll with {@link PfkeySocket.read} or subscribe with
  * {@link PfkeySocket.onReadable}, which is called from a microtask, never from inside the kernel, so a
  * listener may write to the kernel again.
  */
@@ -30,6 +32,8 @@ export class PfkeySocket {
   private readonly rcvbuf: number;
   private readonly listeners = new Set<() => void>();
   private notifyScheduled = false;
+  /** A dump still being written (af_key's pfk->dump): it returns true once it has written all. */
+  private dumping: (() => boolean) | undefined;
   private closed = false;
   /** Messages dropped because the receive queue was full. */
   dropped = 0;
@@ -65,14 +69,38 @@ export class PfkeySocket {
   read(): Uint8Array | undefined {
     const m = this.queue.shift();
     if (m) this.queued -= m.length;
+    // pfkey_recvmsg: a reader that drained the queue to a third of its buffer resumes the dump.
+    if (this.dumping && 3 * this.queued <= this.rcvbuf) this.resumeDump();
     return m;
   }
 
-  /** Every queued message, emptying the queue. */
+  /** Every queued message, emptying the queue (a dump under way goes on writing into it). */
   readAll(): Uint8Array[] {
     const all = this.queue.splice(0);
     this.queued = 0;
+    if (this.dumping) this.resumeDump();
     return all;
+  }
+
+  /**
+   * Kernel side: runs `writeSome`, which queues dump messages while {@link canDump} allows and
+   * returns true once it has written them all; until then reads call it again as they make room.
+   * One dump at a time per socket (EBUSY), as af_key.c allows.
+   */
+  startDump(writeSome: () => boolean): void {
+    if (this.dumping) fail('EBUSY', `PF_KEY socket ${this.name} is still dumping`);
+    this.dumping = writeSome;
+    this.resumeDump();
+  }
+
+  /** Room for one more dump message: the queue at most two thirds full (af_key.c pfkey_can_dump). */
+  canDump(): boolean {
+    return !this.closed && 3 * this.queued <= 2 * this.rcvbuf;
+  }
+
+  private resumeDump(): void {
+    const writeSome = this.dumping;
+    if (writeSome && (this.closed || writeSome())) this.dumping = undefined;
   }
 
   /** Calls `fn` (from a microtask) whenever messages arrive; returns the unsubscribe function. */
@@ -85,6 +113,7 @@ export class PfkeySocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dumping = undefined;
     this.queue.length = 0;
     this.queued = 0;
     this.listeners.clear();

@@ -157,22 +157,35 @@ export function handleSpdGetOrDelete2(k: KernelContext, sock: PfkeySocket, msg: 
   );
 }
 
+/**
+ * SADB_X_SPDDUMP, resumable as af_key.c's pfkey_do_dump is: the socket takes messages while its
+ * receive queue is no more than two thirds full and asks for more as its reader drains it, so a
+ * dump of any size arrives whole. A policy changed meanwhile is sent as it is when its turn comes,
+ * one deleted meanwhile not at all.
+ */
 export function handleSpdDump(k: KernelContext, sock: PfkeySocket, msg: PfkeyMessage): void {
   const all = k.spd.dump();
   if (all.length === 0) fail('ENOENT', 'the SPD is empty');
-  all.forEach((p, i) => {
-    k.broadcast(
-      {
-        type: SADB_X_SPDDUMP,
-        satype: msg.satype,
-        reserved: POLICY_REFCOUNT,
-        seq: all.length - 1 - i,
-        pid: msg.pid,
-        extensions: policyExtensions(p, true),
-      },
-      'one',
-      sock,
-    );
+  let i = 0;
+  sock.startDump(() => {
+    for (; i < all.length; i++) {
+      if (!sock.canDump()) return false;
+      const p = k.spd.getByIndex(all[i]!.index);
+      if (!p) continue;
+      k.broadcast(
+        {
+          type: SADB_X_SPDDUMP,
+          satype: msg.satype,
+          reserved: POLICY_REFCOUNT,
+          seq: all.length - 1 - i,
+          pid: msg.pid,
+          extensions: policyExtensions(p, true),
+        },
+        'one',
+        sock,
+      );
+    }
+    return true;
   });
 }
 

@@ -265,6 +265,28 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     await expect(backend.dumpSas()).rejects.toMatchObject({ code: 'EBADF' });
   });
 
+  it('dumps of any size come back whole through a small socket buffer', async () => {
+    const { kernel } = newKernel({ rcvbuf: 1500 });
+    const backend = new SimKernel(kernel, new Bus());
+    for (let i = 1; i <= 60; i++) {
+      await backend.addPolicy({ selector: selector(HOA, `2001:db8:77::${i}`), dir: 'out' }, tunnelOut(COA1));
+      await backend.addSa(
+        { src: COA1, dst: HA, spi: 0x1000 + i, proto: 'esp' },
+        {
+          mode: 'tunnel',
+          reqid: 0x42,
+          enc: { alg: 'aes-gcm-16', key: new Uint8Array(20) },
+          replayWindow: 32,
+        },
+      );
+    }
+    expect(await backend.dumpPolicies()).toHaveLength(60);
+    expect(await backend.dumpSas()).toHaveLength(60);
+    // Each answer was read from one queue no larger than the buffer: nothing was dropped.
+    expect(await backend.dumpPolicies()).toHaveLength(60);
+    await backend.close();
+  });
+
   it('MH-type selectors round-trip (the type travels in the source port)', async () => {
     const { backend, kernel } = setup();
     const id = { selector: selector(HOA, HA, { proto: IPPROTO_MH, mhType: 5 }), dir: 'out' as const };

@@ -156,7 +156,7 @@ export class SimKernel implements KernelBackend {
   }
 
   stats(): KernelStats {
-    return { ...this.counters };
+    return { ...this.counters, overruns: this.sock.dropped };
   }
 
   async getSpi(req: GetSpiRequest): Promise<number> {

@@ -24,7 +24,6 @@ import {
 import { cryptoProvider } from '@mip6sec/crypto';
 import { IKE_DAEMON, IkeDaemon, type IkeDaemonConfig, ikeDaemon } from '@mip6sec/ike';
 import {
-  DEFAULT_RCVBUF,
   type PfkeyKernel,
   parseIpPacket,
   SIM_KERNEL,
@@ -131,9 +130,6 @@ const PSK = 'mip6sec-lab-shared-secret';
  */
 export const LAB_IKE_PROPOSALS = ['aes128gcm16-prfsha256-x25519'];
 export const LAB_ESP_PROPOSALS = ['aes128gcm16'];
-
-/** Bytes of PF_KEY dump per MN the HA's socket must hold (about 10 policies and 8 SAs of ~200 bytes). */
-const HA_RCVBUF_PER_MN = 8192;
 
 export const mnIdentity = (index: number): string => `mn${index}@mip6sec.example`;
 
@@ -268,10 +264,10 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     clock: sim.clock,
     plugins: [
       cryptoProvider(),
-      // PF_KEY dumps are not resumable in kernel-sim: a dump larger than the socket's receive
-      // buffer loses its tail (ENOBUFS). The HA's buffer is sized to its SPD and SAD, as an
-      // operator raises net.core.rmem_max for a PF_KEY daemon with many peers.
-      simKernel({ spiSeed: spiSeed(), rcvbuf: Math.max(DEFAULT_RCVBUF, o.mns * HA_RCVBUF_PER_MN) }),
+      // The default socket buffer, whatever the number of MNs: dumps are resumable, and the
+      // daemons read the kernel through its image (broadcasts), dumping it only at start and
+      // for the occasional consistency check.
+      simKernel({ spiSeed: spiSeed() }),
       labNetwork(haNode),
       haLookups(),
       ikeDaemon(haIkeConfig),

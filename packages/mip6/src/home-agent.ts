@@ -56,6 +56,7 @@ import {
 import { findOption, type MobilityOption } from './mh-options.js';
 import {
   haPolicies,
+  kernelImageLookup,
   type Mip6Policy,
   type Mip6PolicyConfig,
   type PolicyManagement,
@@ -235,7 +236,12 @@ export class HomeAgent implements Startable {
     const mode = this.config.policies ?? 'create';
     if (mode === 'none') return;
     const desired = haPolicies({ ...this.config.policy, hoa, ha: this.address, coa });
-    await syncPolicies(this.kernel, this.installed.get(hoa) ?? [], desired, { update: mode === 'reconcile' });
+    // Entries that exist are found in the host's kernel image rather than written again for EEXIST.
+    const lookup = mode === 'create' ? await kernelImageLookup(this.kernel, this.bus) : undefined;
+    await syncPolicies(this.kernel, this.installed.get(hoa) ?? [], desired, {
+      update: mode === 'reconcile',
+      ...(lookup ? { lookup } : {}),
+    });
     this.installed.set(hoa, desired);
   }
 

@@ -92,6 +92,8 @@ export class PadAuthorizer implements HomeAddressAuthorizer {
 export class IkeEventSaIdentities implements SaIdentityLookup {
   private readonly identityOfIke = new Map<string, string>();
   private readonly ikeOfSa = new Map<string, string>();
+  /** The other way round, so forgetting an IKE SA does not walk every SA a home agent holds. */
+  private readonly sasOfIke = new Map<string, Set<string>>();
   private readonly sub: Subscription;
 
   constructor(bus: Bus) {
@@ -100,12 +102,23 @@ export class IkeEventSaIdentities implements SaIdentityLookup {
         case 'ike.sa-established':
           this.identityOfIke.set(e.ikeSpi, e.remoteId);
           break;
-        case 'ike.child-installed':
-          this.ikeOfSa.set(saKey(e.inbound), e.ikeSpi);
+        case 'ike.child-installed': {
+          const key = saKey(e.inbound);
+          const before = this.ikeOfSa.get(key);
+          if (before !== undefined) this.sasOfIke.get(before)?.delete(key);
+          this.ikeOfSa.set(key, e.ikeSpi);
+          let mine = this.sasOfIke.get(e.ikeSpi);
+          if (!mine) {
+            mine = new Set();
+            this.sasOfIke.set(e.ikeSpi, mine);
+          }
+          mine.add(key);
           break;
+        }
         case 'ike.sa-deleted':
           this.identityOfIke.delete(e.ikeSpi);
-          for (const [k, v] of this.ikeOfSa) if (v === e.ikeSpi) this.ikeOfSa.delete(k);
+          for (const k of this.sasOfIke.get(e.ikeSpi) ?? []) this.ikeOfSa.delete(k);
+          this.sasOfIke.delete(e.ikeSpi);
           break;
         default:
       }

@@ -49,6 +49,7 @@ import {
 } from './mh-constants.js';
 import { findOption } from './mh-options.js';
 import {
+  kernelImageLookup,
   type Mip6Policy,
   type Mip6PolicyConfig,
   mnPolicies,
@@ -305,7 +306,12 @@ export class MobileNode implements Startable {
     const mode = this.config.policies ?? 'create';
     if (mode === 'none') return;
     const desired = mnPolicies({ ...this.config.policy, hoa: this.hoa!, ha: this.ha!, coa: this.coa });
-    await syncPolicies(this.kernel, this.installed, desired, { update: mode === 'reconcile' });
+    // Entries that exist are found in the host's kernel image rather than written again for EEXIST.
+    const lookup = mode === 'create' ? await kernelImageLookup(this.kernel, this.bus) : undefined;
+    await syncPolicies(this.kernel, this.installed, desired, {
+      update: mode === 'reconcile',
+      ...(lookup ? { lookup } : {}),
+    });
     this.installed = desired;
   }
 

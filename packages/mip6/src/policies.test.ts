@@ -128,6 +128,32 @@ describe('installing through a KernelBackend', () => {
     expect(await k.dumpPolicies()).toEqual([]);
   });
 
+  it('with a lookup, entries found are left alone without a write, and updates compare with it', async () => {
+    const k = new PolicyKernel();
+    const away = mnPolicies({ hoa: HOA, ha: HA, coa: COA1 });
+    await installPolicies(k, away);
+    const held = new Map((await k.dumpPolicies()).map((p) => [selectorKey(p.selector) + p.dir, p]));
+    const lookup = (id: { selector: Parameters<typeof selectorKey>[0]; dir: string }) =>
+      held.get(selectorKey(id.selector) + id.dir);
+    k.ops.length = 0;
+    expect(await installPolicies(k, away, { update: false, lookup })).toEqual({
+      added: 0,
+      updated: 0,
+      unchanged: 8,
+      removed: 0,
+    });
+    expect(k.ops).toEqual([]);
+    // An entry the lookup does not know is written (and one the kernel has after all is EEXIST).
+    held.clear();
+    expect((await installPolicies(k, away, { update: false, lookup })).unchanged).toBe(8);
+    // Updating compares with what the lookup says: only the tunnel entries change on a move.
+    for (const p of await k.dumpPolicies()) held.set(selectorKey(p.selector) + p.dir, p);
+    k.ops.length = 0;
+    const moved = await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA2 }), { lookup });
+    expect(moved).toEqual({ added: 0, updated: 4, unchanged: 4, removed: 0 });
+    expect(k.ops.every((o) => o.startsWith('update'))).toBe(true);
+  });
+
   it('with update: false keeps what a strategy did; an update keeps an MSRD reference', async () => {
     const k = new PolicyKernel();
     await installPolicies(k, mnPolicies({ hoa: HOA, ha: HA, coa: COA1 }));

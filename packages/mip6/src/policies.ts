@@ -17,6 +17,7 @@
  * kernel-interfaces.md); MH types use the selector's own `mhType`.
  */
 import {
+  type Bus,
   type Direction,
   IPPROTO_ICMPV6,
   IPPROTO_MH,
@@ -24,6 +25,7 @@ import {
   type IpsecRequest,
   type KernelBackend,
   KernelError,
+  kernelImageOf,
   type PolicyData,
   type PolicyId,
   parsePrefix,
@@ -243,9 +245,10 @@ export interface InstallOptions {
    */
   readonly update?: boolean;
   /**
-   * Where existing entries are looked up when updating: the host's KernelImage (`(id) =>
-   * image.policy(id)`) is a map lookup. Without it the SPD is dumped once per call, since a query
-   * by selector on a PF_KEY kernel is itself a dump of the whole SPD.
+   * Where existing entries are looked up: the host's KernelImage (see {@link kernelImageLookup})
+   * is a map lookup. Updating without it dumps the SPD once per call (a query by selector on a
+   * PF_KEY kernel is itself a dump of the whole SPD); adding without it writes every entry and
+   * takes EEXIST for those that exist, a round trip (and an error) per entry per re-sync.
    */
   readonly lookup?: (id: PolicyId) => SecurityPolicy | undefined;
 }
@@ -271,6 +274,10 @@ export async function installPolicies(
     if (opts.update === false) {
       // Nothing to compare: add, and an entry that exists stays as it is. No query, which on a
       // PF_KEY kernel is a dump of the whole SPD (a home agent with many MNs pays per entry).
+      if (opts.lookup?.(p.id)) {
+        unchanged++;
+        continue;
+      }
       try {
         await kernel.addPolicy(p.id, p.data);
         added++;
@@ -293,6 +300,20 @@ export async function installPolicies(
     }
   }
   return { added, updated, unchanged, removed: 0 };
+}
+
+/**
+ * A lookup for {@link installPolicies} from the host's kernel image (kept from the kernel's
+ * broadcasts), brought up to date first. It answers only while the image trusts itself: a suspect
+ * image answers nothing, and the entries are then written and EEXIST taken as before.
+ */
+export async function kernelImageLookup(
+  kernel: KernelBackend,
+  bus: Bus,
+): Promise<(id: PolicyId) => SecurityPolicy | undefined> {
+  const image = kernelImageOf(kernel, bus);
+  await image.fresh();
+  return (id) => (image.isSuspect ? undefined : image.policy(id));
 }
 
 /** Deletes `policies` from the kernel; entries already gone are fine. */
