@@ -31,6 +31,7 @@
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #define TAG_LEN 16
 #define NONCE_LEN 12
@@ -58,6 +59,79 @@ typedef struct {
 static const napi_type_tag AEAD_TAG = {0x6d69703673656331ULL, 0x6f70656e73736c61ULL};
 static const napi_type_tag CBC_TAG = {0x6d69703673656331ULL, 0x6f70656e73736c63ULL};
 static const napi_type_tag HMAC_TAG = {0x6d69703673656331ULL, 0x6f70656e73736c68ULL};
+static const napi_type_tag X25519_TAG = {0x6d69703673656331ULL, 0x6f70656e73736c78ULL};
+
+/*
+ * What every call would otherwise look up again, kept per Node environment (one per thread, so no
+ * locking): the ciphers, digests and HMAC fetched by name (an OpenSSL 3 fetch goes through the
+ * provider's method store under a lock, and cost more than keying a context), and one HMAC context
+ * per digest for the one-shot MACs, re-keyed by each call. Freed when the environment ends.
+ */
+#define N_CIPHERS 6
+#define N_DIGESTS 4
+static const char *const CIPHER_NAMES[N_CIPHERS] = {"AES-128-GCM", "AES-192-GCM", "AES-256-GCM",
+                                                   "ChaCha20-Poly1305", "AES-128-CBC", "AES-256-CBC"};
+static const char *const DIGEST_NAMES[N_DIGESTS] = {"SHA1", "SHA256", "SHA384", "SHA512"};
+
+typedef struct {
+  EVP_CIPHER *ciphers[N_CIPHERS];
+  EVP_MD *digests[N_DIGESTS];
+  EVP_MAC *hmac;
+  EVP_MAC_CTX *once[N_DIGESTS];
+  /* -1 not yet known; 1 when EVP_MAC_init without a key does not restart (openssl#17811, see hmac_ctx). */
+  int restart_broken;
+} env_cache;
+
+static void finalize_cache(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  env_cache *c = data;
+  for (int i = 0; i < N_CIPHERS; i++) EVP_CIPHER_free(c->ciphers[i]);
+  for (int i = 0; i < N_DIGESTS; i++) {
+    EVP_MD_free(c->digests[i]);
+    EVP_MAC_CTX_free(c->once[i]);
+  }
+  EVP_MAC_free(c->hmac);
+  OPENSSL_free(c);
+}
+
+static env_cache *cache_of(napi_env env) {
+  void *p = NULL;
+  if (napi_get_instance_data(env, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* The cipher `name` (one of CIPHER_NAMES), fetched once per environment; NULL if libcrypto lacks it. */
+static EVP_CIPHER *cached_cipher(napi_env env, const char *name) {
+  env_cache *c = cache_of(env);
+  for (int i = 0; c != NULL && i < N_CIPHERS; i++) {
+    if (strcmp(CIPHER_NAMES[i], name) != 0) continue;
+    if (c->ciphers[i] == NULL) c->ciphers[i] = EVP_CIPHER_fetch(NULL, name, NULL);
+    return c->ciphers[i];
+  }
+  return NULL;
+}
+
+/* Index of a digest name in DIGEST_NAMES, or -1. */
+static int digest_index(const char *name) {
+  for (int i = 0; i < N_DIGESTS; i++)
+    if (strcmp(DIGEST_NAMES[i], name) == 0) return i;
+  return -1;
+}
+
+static EVP_MD *cached_digest(napi_env env, int i) {
+  env_cache *c = cache_of(env);
+  if (c == NULL) return NULL;
+  if (c->digests[i] == NULL) c->digests[i] = EVP_MD_fetch(NULL, DIGEST_NAMES[i], NULL);
+  return c->digests[i];
+}
+
+static EVP_MAC *cached_hmac(napi_env env) {
+  env_cache *c = cache_of(env);
+  if (c == NULL) return NULL;
+  if (c->hmac == NULL) c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  return c->hmac;
+}
 
 #define AES_BLOCK 16
 #define MAX_MAC 64
@@ -212,17 +286,13 @@ static napi_value aead_create(napi_env env, napi_callback_info info) {
   } else {
     return throw_code(env, "EINVAL", "unknown AEAD algorithm");
   }
-  EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+  const EVP_CIPHER *cipher = cached_cipher(env, name);
   if (cipher == NULL) return throw_fmt(env, "EIO", "libcrypto has no %s", name);
   aead_ctx *c = OPENSSL_zalloc(sizeof *c);
-  if (c == NULL) {
-    EVP_CIPHER_free(cipher);
-    return throw_code(env, "EIO", "out of memory");
-  }
+  if (c == NULL) return throw_code(env, "EIO", "out of memory");
   c->alg = alg;
   c->enc = keyed(cipher, key, 1);
   c->dec = keyed(cipher, key, 0);
-  EVP_CIPHER_free(cipher); /* the contexts hold their own references */
   if (c->enc == NULL || c->dec == NULL) {
     finalize_ctx(env, c, NULL);
     return throw_fmt(env, "EIO", "libcrypto could not key %s", name);
@@ -431,16 +501,18 @@ static napi_value cbc_create(napi_env env, napi_callback_info info) {
                      : key_len == 32 ? "AES-256-CBC"
                                      : NULL;
   if (name == NULL) return throw_fmt(env, "EINVAL", "AES-CBC key must be 16, 24 or 32 bytes, got %zu", key_len);
-  EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+  /* AES-192-CBC is rare enough to be fetched each time rather than cached. */
+  EVP_CIPHER *owned = key_len == 24 ? EVP_CIPHER_fetch(NULL, name, NULL) : NULL;
+  const EVP_CIPHER *cipher = key_len == 24 ? owned : cached_cipher(env, name);
   if (cipher == NULL) return throw_fmt(env, "EIO", "libcrypto has no %s", name);
   cbc_ctx *c = OPENSSL_zalloc(sizeof *c);
   if (c == NULL) {
-    EVP_CIPHER_free(cipher);
+    EVP_CIPHER_free(owned);
     return throw_code(env, "EIO", "out of memory");
   }
   c->enc = keyed_cbc(cipher, key, 1);
   c->dec = keyed_cbc(cipher, key, 0);
-  EVP_CIPHER_free(cipher);
+  EVP_CIPHER_free(owned); /* the contexts hold their own references */
   if (c->enc == NULL || c->dec == NULL) {
     finalize_cbc(env, c, NULL);
     return throw_fmt(env, "EIO", "libcrypto could not key %s", name);
@@ -521,9 +593,8 @@ static napi_value hmac_create(napi_env env, napi_callback_info info) {
   if (!get_bytes(env, argv[1], "key", &key, &key_len)) return NULL;
   hmac_ctx *h = OPENSSL_zalloc(sizeof *h);
   if (h == NULL) return throw_code(env, "EIO", "out of memory");
-  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC *mac = cached_hmac(env);
   h->mac = mac == NULL ? NULL : EVP_MAC_CTX_new(mac);
-  EVP_MAC_free(mac); /* the context holds its own reference */
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, hash, 0),
                          OSSL_PARAM_construct_end()};
   /* EVP_MAC refuses a NULL key even of length 0: give it a real (empty) one. */
@@ -533,11 +604,27 @@ static napi_value hmac_create(napi_env env, napi_callback_info info) {
     return throw_fmt(env, "EIO", "libcrypto could not key HMAC-%s", hash);
   }
   h->size = EVP_MAC_CTX_get_mac_size(h->mac);
-  /* The restart self-check: the same message twice must give the same MAC. */
-  unsigned char first[MAX_MAC], second[MAX_MAC];
-  static const unsigned char probe[] = "mip6sec";
-  if (h->size == 0 || h->size > MAX_MAC || !hmac_once(h, probe, sizeof probe, NULL, 0, first) ||
-      !hmac_once(h, probe, sizeof probe, NULL, 0, second) || CRYPTO_memcmp(first, second, h->size) != 0) {
+  if (h->size == 0 || h->size > MAX_MAC) {
+    finalize_hmac(env, h, NULL);
+    return throw_fmt(env, "EIO", "libcrypto gives HMAC-%s of %zu bytes", hash, h->size);
+  }
+  /*
+   * The restart self-check: the same message twice must give the same MAC. The answer is the
+   * library's, not the key's, so it is worked out on the first context of an environment only.
+   */
+  env_cache *cache = cache_of(env);
+  int broken = cache == NULL ? -1 : cache->restart_broken;
+  if (broken < 0) {
+    unsigned char first[MAX_MAC], second[MAX_MAC];
+    static const unsigned char probe[] = "mip6sec";
+    broken = !hmac_once(h, probe, sizeof probe, NULL, 0, first) ||
+             !hmac_once(h, probe, sizeof probe, NULL, 0, second) ||
+             CRYPTO_memcmp(first, second, h->size) != 0;
+    OPENSSL_cleanse(first, sizeof first);
+    OPENSSL_cleanse(second, sizeof second);
+    if (cache != NULL) cache->restart_broken = broken;
+  }
+  if (broken) {
     h->key = OPENSSL_malloc(key_len > 0 ? key_len : 1);
     if (h->key == NULL) {
       finalize_hmac(env, h, NULL);
@@ -580,6 +667,175 @@ static napi_value hmac_digest(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* ---------------------------------------------------------------- one-shot HMAC and digests */
+
+/* The hash name argument: "SHA1", "SHA256", "SHA384" or "SHA512"; its index, or -1 with an exception pending. */
+static int get_hash(napi_env env, napi_value v) {
+  char name[16] = {0};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) {
+    throw_code(env, "EINVAL", "hash must be a string");
+    return -1;
+  }
+  int i = digest_index(name);
+  if (i < 0) throw_fmt(env, "EINVAL", "unsupported hash %s", name);
+  return i;
+}
+
+/*
+ * hmacOnce(hash, key, data, out) -> size: HMAC(key, data) into out[0, size). Keys that are used once
+ * (the PRF calls of an IKE SA setup) would pay for a context of their own each; this re-keys one
+ * context per digest instead, which a call with a key always does fully (no restart issue here).
+ */
+static napi_value hmac_once_call(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 4) return throw_code(env, "EINVAL", "expected (hash, key, data, out)");
+  int i = get_hash(env, argv[0]);
+  if (i < 0) return NULL;
+  unsigned char *key, *data, *out;
+  size_t key_len, data_len, out_len;
+  if (!get_bytes(env, argv[1], "key", &key, &key_len) || !get_bytes(env, argv[2], "data", &data, &data_len) ||
+      !get_bytes(env, argv[3], "out", &out, &out_len))
+    return NULL;
+  env_cache *c = cache_of(env);
+  if (c == NULL) return throw_code(env, "EIO", "addon state is missing");
+  if (c->once[i] == NULL) {
+    EVP_MAC *mac = cached_hmac(env);
+    EVP_MAC_CTX *x = mac == NULL ? NULL : EVP_MAC_CTX_new(mac);
+    char digest[16];
+    strcpy(digest, DIGEST_NAMES[i]);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (x == NULL || EVP_MAC_CTX_set_params(x, params) != 1) {
+      EVP_MAC_CTX_free(x);
+      return throw_fmt(env, "EIO", "libcrypto has no HMAC-%s", DIGEST_NAMES[i]);
+    }
+    c->once[i] = x;
+  }
+  EVP_MAC_CTX *x = c->once[i];
+  size_t size = EVP_MAC_CTX_get_mac_size(x);
+  if (size == 0 || size > MAX_MAC) return throw_code(env, "EIO", "libcrypto gives no HMAC size");
+  if (out_len < size) return throw_fmt(env, "EINVAL", "out must hold the %zu-byte HMAC, got %zu bytes", size, out_len);
+  /* EVP_MAC refuses a NULL key even of length 0: give it a real (empty) one. */
+  static const unsigned char empty[1] = {0};
+  unsigned char mac[MAX_MAC];
+  size_t n = 0;
+  int ok = EVP_MAC_init(x, key_len > 0 ? key : empty, key_len, NULL) == 1 &&
+           (data_len == 0 || EVP_MAC_update(x, data, data_len) == 1) && EVP_MAC_final(x, mac, &n, MAX_MAC) == 1 &&
+           n == size;
+  /* The context keeps this key's pads until the next call: overwrite them with an empty key's. */
+  EVP_MAC_init(x, empty, 0, NULL);
+  if (!ok) return throw_code(env, "EIO", "libcrypto failed on HMAC");
+  memcpy(out, mac, size);
+  OPENSSL_cleanse(mac, sizeof mac);
+  napi_value r;
+  napi_create_uint32(env, (uint32_t)size, &r);
+  return r;
+}
+
+/* digest(hash, data, out) -> size: the hash of data into out[0, size). */
+static napi_value digest_call(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) return throw_code(env, "EINVAL", "expected (hash, data, out)");
+  int i = get_hash(env, argv[0]);
+  if (i < 0) return NULL;
+  unsigned char *data, *out;
+  size_t data_len, out_len;
+  if (!get_bytes(env, argv[1], "data", &data, &data_len) || !get_bytes(env, argv[2], "out", &out, &out_len))
+    return NULL;
+  const EVP_MD *md = cached_digest(env, i);
+  if (md == NULL) return throw_fmt(env, "EIO", "libcrypto has no %s", DIGEST_NAMES[i]);
+  size_t size = (size_t)EVP_MD_get_size(md);
+  if (out_len < size) return throw_fmt(env, "EINVAL", "out must hold the %zu-byte hash, got %zu bytes", size, out_len);
+  unsigned int n = 0;
+  if (EVP_Digest(data_len > 0 ? data : (const unsigned char *)"", data_len, out, &n, md, NULL) != 1 || n != size)
+    return throw_code(env, "EIO", "libcrypto failed to hash");
+  napi_value r;
+  napi_create_uint32(env, n, &r);
+  return r;
+}
+
+/* ---------------------------------------------------------------- X25519 (RFC 7748) */
+
+#define X25519_LEN 32
+
+static void finalize_x25519(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_PKEY_free(data); /* clears the private value */
+}
+
+/*
+ * x25519Create(priv, pub) -> key: an X25519 private key, from the 32-byte `priv` or, when `priv` is
+ * undefined, from 32 bytes of libcrypto's private DRBG (as its own key generation takes them); its
+ * public value is written to `pub`. The key stays inside libcrypto, so deriving with it later does
+ * not work the public value out again.
+ */
+static napi_value x25519_create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) return throw_code(env, "EINVAL", "expected (priv, pub)");
+  napi_valuetype t;
+  napi_typeof(env, argv[0], &t);
+  unsigned char priv[X25519_LEN];
+  unsigned char *given = NULL, *pub;
+  size_t given_len = 0, pub_len;
+  if (t != napi_undefined && !get_bytes(env, argv[0], "private value", &given, &given_len)) return NULL;
+  if (!get_bytes(env, argv[1], "public value buffer", &pub, &pub_len)) return NULL;
+  if (t != napi_undefined && given_len != X25519_LEN)
+    return throw_fmt(env, "EINVAL", "X25519 private value must be 32 bytes, got %zu", given_len);
+  if (pub_len < X25519_LEN) return throw_fmt(env, "EINVAL", "public value buffer must hold 32 bytes, got %zu", pub_len);
+  if (given != NULL) memcpy(priv, given, X25519_LEN);
+  else if (RAND_priv_bytes(priv, X25519_LEN) != 1) return throw_code(env, "EIO", "libcrypto has no random bytes");
+  EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, X25519_LEN);
+  OPENSSL_cleanse(priv, sizeof priv);
+  size_t n = X25519_LEN;
+  if (k == NULL || EVP_PKEY_get_raw_public_key(k, pub, &n) != 1 || n != X25519_LEN) {
+    EVP_PKEY_free(k);
+    return throw_code(env, "EIO", "libcrypto could not make an X25519 key");
+  }
+  return make_external(env, k, finalize_x25519, &X25519_TAG);
+}
+
+/*
+ * x25519Derive(key, peer, out) -> boolean: X25519(key, peer) into out[0, 32). False when libcrypto
+ * refuses the peer value: it fails a derivation whose result is all zero (a small-order point,
+ * RFC 7748 section 6.1); out is then zeroed.
+ */
+static napi_value x25519_derive(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) return throw_code(env, "EINVAL", "expected (key, peer, out)");
+  EVP_PKEY *k = get_external(env, argv[0], &X25519_TAG, "an X25519");
+  if (k == NULL) return NULL;
+  unsigned char *peer, *out;
+  size_t peer_len, out_len;
+  if (!get_bytes(env, argv[1], "peer public value", &peer, &peer_len) ||
+      !get_bytes(env, argv[2], "out", &out, &out_len))
+    return NULL;
+  if (peer_len != X25519_LEN)
+    return throw_fmt(env, "EINVAL", "X25519 public value must be 32 bytes, got %zu", peer_len);
+  if (out_len < X25519_LEN) return throw_fmt(env, "EINVAL", "out must hold 32 bytes, got %zu", out_len);
+  EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, X25519_LEN);
+  if (p == NULL) return throw_code(env, "EIO", "libcrypto could not take the X25519 public value");
+  EVP_PKEY_CTX *x = EVP_PKEY_CTX_new(k, NULL);
+  size_t n = X25519_LEN;
+  int ok = x != NULL && EVP_PKEY_derive_init(x) == 1 && EVP_PKEY_derive_set_peer(x, p) == 1 &&
+           EVP_PKEY_derive(x, out, &n) == 1 && n == X25519_LEN;
+  EVP_PKEY_CTX_free(x);
+  EVP_PKEY_free(p);
+  if (!ok) OPENSSL_cleanse(out, X25519_LEN);
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
 /* info() -> { version, directory }: which libcrypto the calls end up in. */
 static napi_value lib_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -608,7 +864,18 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"cbcDecrypt", NULL, cbc_decrypt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hmacCreate", NULL, hmac_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hmacDigest", NULL, hmac_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hmacOnce", NULL, hmac_once_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"digest", NULL, digest_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"x25519Create", NULL, x25519_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_enumerable, NULL},
   };
+  env_cache *cache = OPENSSL_zalloc(sizeof *cache);
+  if (cache == NULL) return NULL;
+  cache->restart_broken = -1;
+  if (napi_set_instance_data(env, cache, finalize_cache, NULL) != napi_ok) {
+    finalize_cache(env, cache, NULL);
+    return NULL;
+  }
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
 }

@@ -14,8 +14,9 @@
  *   the BU re-pointed the tunnel; left alone it would retransmit toward the old CoA for minutes.
  * - Both: without an interface the MIPv6 side re-installs its own tunnel entries for the new CoA
  *   (SPDUPDATE, holding `mip6.movement` on the MN and `mip6.binding-accepted` on the HA; the mip6
- *   daemons leave moving existing entries to the strategy). SAs are not touched: the old ones die
- *   with the old IKE_SA and the new ones are negotiated on the new CoA.
+ *   daemons leave moving existing entries to the strategy). The old SAs die with the old IKE_SA
+ *   and the new ones are negotiated on the new CoA; on the HA, the binding's SAs still bound to
+ *   the old CoA once it moved (an IKE daemon that restarted no longer knows them) are deleted.
  * - The resolver answers with the MN's current CoA, tracked from `mip6.movement` (and the binding
  *   events on the HA), so the re-negotiation and any ACQUIRE start from the right address.
  */
@@ -30,7 +31,14 @@ import type {
   ResolvedAddresses,
   StrategyContext,
 } from '@mip6sec/core';
-import { isHostPrefix, kernelImageOf, Mip6secError, mnEndpoint, tunnelEndpoints } from '@mip6sec/core';
+import {
+  isHostPrefix,
+  KernelError,
+  kernelImageOf,
+  Mip6secError,
+  mnEndpoint,
+  tunnelEndpoints,
+} from '@mip6sec/core';
 import type { Subscription } from 'rxjs';
 import { SerialQueue } from './serial-queue.js';
 
@@ -47,6 +55,7 @@ const COUNTERS = [
   'reestablishErrors',
   'bindingHoldMs',
   'staleIkeSasDiscarded',
+  'orphanSasDeleted',
   'policyUpdates',
   'resolved',
   'resolveMisses',
@@ -138,14 +147,16 @@ export class RenegotiateStrategy implements MobilityStrategy {
         bus.on('mip6.binding-accepted').subscribe((e) => {
           this.track(e.hoa, e.ha, e.coa);
           e.waitUntil(
-            this.repoint(e.hoa, e.ha, e.coa).then(() => this.discardStale(e.ha, e.previousCoa, e.coa)),
+            this.repoint(e.hoa, e.ha, e.coa).then(() => this.discardStale(e.hoa, e.ha, e.previousCoa, e.coa)),
           );
         }),
         bus.on('mip6.binding-deleted').subscribe((e) => {
           this.track(e.hoa, e.ha, e.hoa);
           // A deregistration says the MN re-negotiated from home; an expiry says nothing of where it is.
           const from = e.reason === 'deregistration' ? e.previousCoa : e.hoa;
-          e.waitUntil(this.repoint(e.hoa, e.ha, e.hoa).then(() => this.discardStale(e.ha, from, e.hoa)));
+          e.waitUntil(
+            this.repoint(e.hoa, e.ha, e.hoa).then(() => this.discardStale(e.hoa, e.ha, from, e.hoa)),
+          );
         }),
       );
     }
@@ -208,22 +219,56 @@ export class RenegotiateStrategy implements MobilityStrategy {
   /**
    * The HA's IKE state bound to the address the MN registered from before (`previous`) goes, once
    * the binding has moved to `now`: after the tunnel entries were re-pointed, so no new ACQUIRE
-   * can aim at the old address again. Never throws.
+   * can aim at the old address again. Then the binding's CHILD_SAs still bound to that address
+   * go from the kernel too: the baseline deletes what is bound to the old CoA, and SAs that no
+   * IKE_SA owns any more (those of an IKE daemon that restarted) would otherwise stay until their
+   * hard lifetime, since nothing else knows them. Never throws.
    */
-  private discardStale(ha: Ip, previous: Ip, now: Ip): Promise<void> {
-    if (previous === now) return Promise.resolve();
+  private discardStale(hoa: Ip, ha: Ip, previous: Ip, now: Ip): Promise<void> {
+    // At home the MN's transport SAs run between HoA and HA: only a CoA it left is stale.
+    if (previous === now || previous === hoa) return Promise.resolve();
     return this.queue
       .run(async () => {
         const km = this.ctx?.keyManager;
-        if (!km) return;
-        this.counters.staleIkeSasDiscarded += await km.discard(
-          { local: ha, remote: previous },
-          'binding moved',
-        );
+        if (km) {
+          this.counters.staleIkeSasDiscarded += await km.discard(
+            { local: ha, remote: previous },
+            'binding moved',
+          );
+        }
+        await this.deleteSasAt(hoa, ha, previous);
       })
       .catch(() => {
         this.counters.errors++;
       });
+  }
+
+  /**
+   * Deletes the SAs between `ha` and `old` that carry one of the binding's reqids (so an SA of
+   * another MN that has since been given the same address is left alone). ESRCH (IKE deleted it
+   * meanwhile) is fine.
+   */
+  private async deleteSasAt(hoa: Ip, ha: Ip, old: Ip): Promise<void> {
+    const kernel = this.ctx?.kernel;
+    const image = this.image;
+    if (!kernel || !image) return;
+    await image.fresh();
+    const reqids = new Set<number>();
+    for (const p of image.policiesOfBinding({ hoa, ha })) for (const t of p.templates) reqids.add(t.reqid);
+    const stale = image
+      .sasAt(old)
+      .filter(
+        (sa) =>
+          ((sa.src === old && sa.dst === ha) || (sa.src === ha && sa.dst === old)) && reqids.has(sa.reqid),
+      );
+    for (const sa of stale) {
+      try {
+        await kernel.delSa({ src: sa.src, dst: sa.dst, spi: sa.spi, proto: sa.proto });
+        this.counters.orphanSasDeleted++;
+      } catch (err) {
+        if (!(err instanceof KernelError && err.code === 'ESRCH')) throw err;
+      }
+    }
   }
 
   /** Tears down and re-runs IKE with the HA from `coa` if any IKE_SA with it runs from elsewhere. */
