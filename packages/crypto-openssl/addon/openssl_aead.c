@@ -715,8 +715,10 @@ static napi_value hmac_once_call(napi_env env, napi_callback_info info) {
     c->once[i] = x;
   }
   EVP_MAC_CTX *x = c->once[i];
-  size_t size = EVP_MAC_CTX_get_mac_size(x);
-  if (size == 0 || size > MAX_MAC) return throw_code(env, "EIO", "libcrypto gives no HMAC size");
+  /* The context knows its size only once keyed: the digest's is the HMAC's. */
+  const EVP_MD *md = cached_digest(env, i);
+  size_t size = md == NULL ? 0 : (size_t)EVP_MD_get_size(md);
+  if (size == 0 || size > MAX_MAC) return throw_fmt(env, "EIO", "libcrypto has no %s", DIGEST_NAMES[i]);
   if (out_len < size) return throw_fmt(env, "EINVAL", "out must hold the %zu-byte HMAC, got %zu bytes", size, out_len);
   /* EVP_MAC refuses a NULL key even of length 0: give it a real (empty) one. */
   static const unsigned char empty[1] = {0};
