@@ -150,6 +150,8 @@ export class IkeEngine {
   readonly childIndex = new ChildSaIndex();
   /** IKE SAs by peer address, in the order they were registered (see sasWith). */
   private readonly byRemote = new MultiMap<Ip, IkeSa>();
+  /** IKE SAs by the text of the peer's identity (INITIAL_CONTACT finds a peer's other SAs here). */
+  private readonly byIdentity = new MultiMap<string, IkeSa>();
   private readonly registeredAt = new WeakMap<IkeSa, number>();
   private registrations = 0;
   readonly cookies: CookieJar;
@@ -808,6 +810,11 @@ export class IkeEngine {
       this.byRemote.delete(oldIp, moved);
       if (moved.state !== 'dead') this.byRemote.add(moved.remote.ip, moved);
     };
+    if (sa.remoteId) this.byIdentity.add(formatId(sa.remoteId), sa);
+    sa.onRemoteIdSet = (named, old) => {
+      if (old) this.byIdentity.delete(formatId(old), named);
+      if (named.remoteId && named.state !== 'dead') this.byIdentity.add(formatId(named.remoteId), named);
+    };
   }
 
   /** Resolves once the SA is established; rejects if it dies first. */
@@ -871,6 +878,7 @@ export class IkeEngine {
     if (this.sas.get(sa.mySpi) === sa) this.sas.delete(sa.mySpi);
     this.childIndex.remove(sa);
     this.byRemote.delete(sa.remote.ip, sa);
+    if (sa.remoteId) this.byIdentity.delete(formatId(sa.remoteId), sa);
     if (sa.initKey && this.responders.get(sa.initKey) === sa) this.responders.delete(sa.initKey);
     this.halfOpen.delete(sa);
     if (!opts.keepChildren) {
@@ -1093,6 +1101,19 @@ export class IkeEngine {
           sa.state !== 'dead' &&
           sa.remote.ip === remote &&
           (local === undefined || sa.local.ip === local),
+      ),
+    );
+  }
+
+  /** The live IKE SAs whose peer authenticated as `identity` (canonical text), in table order. */
+  sasWithIdentity(identity: string): IkeSa[] {
+    return this.inRegistrationOrder(
+      [...this.byIdentity.get(identity)].filter(
+        (sa) =>
+          this.sas.get(sa.mySpi) === sa &&
+          sa.state !== 'dead' &&
+          sa.remoteId !== undefined &&
+          formatId(sa.remoteId) === identity,
       ),
     );
   }

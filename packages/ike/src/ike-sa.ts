@@ -78,7 +78,9 @@ export class IkeSa {
   initResponse: Uint8Array = new Uint8Array(0);
   cookie: Uint8Array | undefined;
   localId: Identity | undefined;
-  remoteId: Identity | undefined;
+  /** Told when the peer's identity is set or changes (the engine files SAs by it, see INITIAL_CONTACT). */
+  onRemoteIdSet: ((sa: IkeSa, old: Identity | undefined) => void) | undefined;
+  private peerId: Identity | undefined;
   /** Next Message ID of our requests, and the next one we expect in the peer's. */
   nextRequestId = 0;
   nextPeerRequestId = 0;
@@ -144,6 +146,17 @@ export class IkeSa {
     this.remote = init.remote;
     this.createdAt = init.now;
     this.lastHeard = init.now;
+  }
+
+  /** The peer's authenticated identity (IDi or IDr), once IKE_AUTH has it. */
+  get remoteId(): Identity | undefined {
+    return this.peerId;
+  }
+
+  set remoteId(id: Identity | undefined) {
+    const old = this.peerId;
+    this.peerId = id;
+    if (old !== id) this.onRemoteIdSet?.(this, old);
   }
 
   /** The peer's endpoint. */

@@ -115,6 +115,9 @@ for (const size of sizes) {
           ...memory(),
         ]),
       );
+      // A violation is a defect to chase, not a figure: say which.
+      for (const v of m.violations.slice(0, 5))
+        console.log(`  ! ${v.step}, ${v.host}, ${v.object}: ${v.rule} (${v.detail})`);
       await r.world.stop();
     } catch (e) {
       if (!(e instanceof ScenarioInterrupted)) throw e;

@@ -47,6 +47,9 @@ export interface NodeCounters {
   drops: Record<string, number>;
 }
 
+const SENT = { kind: 'sent' } as const;
+const ACQUIRE = { kind: 'acquire' } as const;
+
 export class SimNode implements NetworkNode, IpLayer, Transport {
   private readonly inbound = new Subject<InboundIpPacket>();
   private readonly attachmentSubject = new Subject<AttachmentEvent>();
@@ -105,25 +108,40 @@ export class SimNode implements NetworkNode, IpLayer, Transport {
   // ---- IpLayer ----
 
   async send(packet: OutboundIpPacket): Promise<void> {
-    const r = this.datapath.output(packet);
-    if ('bytes' in r) {
-      this.counters.sent++;
-      this.network.transmit(this, r.bytes);
-      return;
-    }
+    const r = this.output(packet);
+    if (r.kind === 'sent') return;
     if (r.kind === 'acquire') {
-      // As in Linux without larval queueing: the packet that raised the ACQUIRE is dropped.
-      this.counters.acquires++;
       throw new KernelError(
         'EAGAIN',
         `${this.name}: no SA yet for ${packet.src} -> ${packet.dst} (ACQUIRE raised)`,
       );
     }
-    this.counters.discards++;
     throw new KernelError(
       'EPERM',
-      `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${'reason' in r ? r.reason : ''}`,
+      `${this.name}: policy discards ${packet.src} -> ${packet.dst}: ${r.reason}`,
     );
+  }
+
+  /**
+   * What {@link send} does, told rather than thrown: the lab's traffic and the HA's relay send
+   * thousands of packets that meet no SA yet, and an error object per packet is most of their cost.
+   */
+  output(
+    packet: OutboundIpPacket,
+  ): { kind: 'sent' } | { kind: 'acquire' } | { kind: 'discard'; reason: string } {
+    const r = this.datapath.output(packet);
+    if ('bytes' in r) {
+      this.counters.sent++;
+      this.network.transmit(this, r.bytes);
+      return SENT;
+    }
+    if (r.kind === 'acquire') {
+      // As in Linux without larval queueing: the packet that raised the ACQUIRE is dropped.
+      this.counters.acquires++;
+      return ACQUIRE;
+    }
+    this.counters.discards++;
+    return { kind: 'discard', reason: 'reason' in r ? r.reason : '' };
   }
 
   receive(proto: number): Observable<InboundIpPacket> {

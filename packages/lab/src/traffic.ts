@@ -183,7 +183,7 @@ export class TrafficGenerator {
     const udp = buildUdp(mn.hoa, this.world.cnAddress, TRAFFIC_PORT, TRAFFIC_PORT, data);
     this.upSent++;
     // A packet that meets no SA yet raises the ACQUIRE that brings the tunnel up; it is itself lost.
-    mn.node.send({ src: mn.hoa, dst: this.world.cnAddress, proto: 17, payload: udp }).catch(() => undefined);
+    mn.node.output({ src: mn.hoa, dst: this.world.cnAddress, proto: 17, payload: udp });
   }
 
   private sendDown(flow: Flow): void {

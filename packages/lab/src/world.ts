@@ -298,7 +298,7 @@ export async function buildWorld(sim: Simulation, o: WorldOptions): Promise<Worl
     // Relayed as the HA's own output, so the tunnel policy toward the MN's CoA applies.
     try {
       const p = parseIpPacket(bytes);
-      haNode.send({ src: p.src, dst: p.dst, proto: p.proto, payload: p.payload }).catch(() => undefined);
+      haNode.output({ src: p.src, dst: p.dst, proto: p.proto, payload: p.payload });
     } catch {
       haNode.counters.drops['forward-malformed'] = (haNode.counters.drops['forward-malformed'] ?? 0) + 1;
     }

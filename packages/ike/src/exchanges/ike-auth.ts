@@ -113,9 +113,7 @@ export class AuthTask implements ExchangeTask {
     const payloads: Payload[] = [idPayload('IDi', sa.localId)];
     for (const c of auth.certificates?.() ?? []) payloads.push(c);
     payloads.push(...certificateRequests([peer]));
-    const others = [...e.sas.values()].filter(
-      (o) => o !== sa && o.state !== 'dead' && o.peer === peer && o.remote.ip === sa.remote.ip,
-    );
+    const others = e.sasWith(sa.remote.ip).filter((o) => o !== sa && o.peer === peer);
     if (peer.config.initialContact !== false && others.length === 0) payloads.push(notify('INITIAL_CONTACT'));
     const remoteId = peer.config.remoteId;
     if (remoteId !== undefined && remoteId !== '%any')
@@ -355,14 +353,8 @@ export async function respondAuth(
   if (!verified) return fail();
   if (findNotify(payloads, 'INITIAL_CONTACT')) {
     const who = formatIdentity(sa.remoteId);
-    for (const other of [...e.sas.values()]) {
-      if (
-        other !== sa &&
-        other.state !== 'dead' &&
-        other.peer === peer &&
-        other.remoteId &&
-        formatIdentity(other.remoteId) === who
-      ) {
+    for (const other of e.sasWithIdentity(who)) {
+      if (other !== sa && other.state !== 'dead' && other.peer === peer) {
         await other.serial(() => e.destroy(other, 'initial contact'));
       }
     }
