@@ -46,13 +46,23 @@
 
 enum alg { ALG_AES_GCM = 1, ALG_CHACHA20_POLY1305 = 2 };
 
+#define MAX_AEAD_KEY 32
+
 typedef struct {
   int alg;
+  /*
+   * Each direction is keyed when first used: most keys only ever seal (an outbound SA, the SK
+   * payloads we send) or only open, and keying a context costs about as much as a short message.
+   * The cipher (a reference of our own) and key stay here until then.
+   */
+  EVP_CIPHER *cipher;
+  unsigned char key[MAX_AEAD_KEY];
   EVP_CIPHER_CTX *enc;
   EVP_CIPHER_CTX *dec;
   /* Leading nonce bytes fixed per key (an ESP SA's salt, RFC 4106 4); calls give the rest. */
   unsigned char salt[NONCE_LEN];
   size_t salt_len;
+  bool disposed;
 } aead_ctx;
 
 /* Marks externals made here, one tag per kind, so a foreign external passed back is refused rather than used. */
@@ -221,7 +231,7 @@ static napi_value make_external(napi_env env, void *p, napi_finalize fin, const 
 static aead_ctx *get_ctx(napi_env env, napi_value v) {
   aead_ctx *c = get_external(env, v, &AEAD_TAG, "an AEAD");
   if (c == NULL) return NULL;
-  if (c->enc == NULL) {
+  if (c->disposed) {
     throw_code(env, "EINVAL", "AEAD context was disposed");
     return NULL;
   }
@@ -232,8 +242,12 @@ static void free_ctx_ciphers(aead_ctx *c) {
   /* EVP_CIPHER_CTX_free cleanses the key schedule. */
   EVP_CIPHER_CTX_free(c->enc);
   EVP_CIPHER_CTX_free(c->dec);
+  EVP_CIPHER_free(c->cipher);
   c->enc = NULL;
   c->dec = NULL;
+  c->cipher = NULL;
+  c->disposed = true;
+  OPENSSL_cleanse(c->key, sizeof c->key);
   OPENSSL_cleanse(c->salt, sizeof c->salt);
 }
 
@@ -286,17 +300,16 @@ static napi_value aead_create(napi_env env, napi_callback_info info) {
   } else {
     return throw_code(env, "EINVAL", "unknown AEAD algorithm");
   }
-  const EVP_CIPHER *cipher = cached_cipher(env, name);
-  if (cipher == NULL) return throw_fmt(env, "EIO", "libcrypto has no %s", name);
+  EVP_CIPHER *cipher = cached_cipher(env, name);
+  if (cipher == NULL || EVP_CIPHER_up_ref(cipher) != 1) return throw_fmt(env, "EIO", "libcrypto has no %s", name);
   aead_ctx *c = OPENSSL_zalloc(sizeof *c);
-  if (c == NULL) return throw_code(env, "EIO", "out of memory");
-  c->alg = alg;
-  c->enc = keyed(cipher, key, 1);
-  c->dec = keyed(cipher, key, 0);
-  if (c->enc == NULL || c->dec == NULL) {
-    finalize_ctx(env, c, NULL);
-    return throw_fmt(env, "EIO", "libcrypto could not key %s", name);
+  if (c == NULL) {
+    EVP_CIPHER_free(cipher);
+    return throw_code(env, "EIO", "out of memory");
   }
+  c->alg = alg;
+  c->cipher = cipher;
+  memcpy(c->key, key, key_len);
   if (salt_len > 0) memcpy(c->salt, salt, salt_len);
   c->salt_len = salt_len;
   return make_external(env, c, finalize_ctx, &AEAD_TAG);
@@ -312,6 +325,13 @@ static napi_value aead_dispose(napi_env env, napi_callback_info info) {
   if (c == NULL) return NULL;
   free_ctx_ciphers(c);
   return NULL;
+}
+
+/* The context of one direction (1: seal), keyed now if this is its first use; NULL if libcrypto fails. */
+static EVP_CIPHER_CTX *direction(aead_ctx *c, int enc) {
+  EVP_CIPHER_CTX **x = enc ? &c->enc : &c->dec;
+  if (*x == NULL) *x = keyed(c->cipher, c->key, enc);
+  return *x;
 }
 
 static void full_nonce(const aead_ctx *c, const unsigned char *nonce, unsigned char out[NONCE_LEN]) {
@@ -402,6 +422,7 @@ static bool get_one(napi_env env, napi_callback_info info, one_args *a) {
 static napi_value aead_seal(napi_env env, napi_callback_info info) {
   one_args a;
   if (!get_one(env, info, &a)) return NULL;
+  if (direction(a.c, 1) == NULL) return throw_code(env, "EIO", "libcrypto could not key the cipher");
   if (!seal_one(a.c, a.nonce, a.aad, a.aad_len, a.data, a.len))
     return throw_code(env, "EIO", "libcrypto failed to seal");
   return NULL;
@@ -411,6 +432,7 @@ static napi_value aead_seal(napi_env env, napi_callback_info info) {
 static napi_value aead_open(napi_env env, napi_callback_info info) {
   one_args a;
   if (!get_one(env, info, &a)) return NULL;
+  if (direction(a.c, 0) == NULL) return throw_code(env, "EIO", "libcrypto could not key the cipher");
   napi_value out;
   napi_get_boolean(env, open_one(a.c, a.nonce, a.aad, a.aad_len, a.data, a.len), &out);
   return out;
@@ -449,6 +471,7 @@ static napi_value batch(napi_env env, napi_callback_info info, bool sealing) {
         r[ROW_DATA] > buf_len || buf_len - r[ROW_DATA] < data_len + TAG_LEN)
       return throw_fmt(env, "EINVAL", "table row %zu does not fit the buffer", i);
   }
+  if (count > 0 && direction(c, sealing) == NULL) return throw_code(env, "EIO", "libcrypto could not key the cipher");
   uint32_t good = 0;
   for (size_t i = 0; i < count; i++) {
     uint32_t *r = rows + i * ROW_FIELDS;

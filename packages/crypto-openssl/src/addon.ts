@@ -18,6 +18,7 @@ import type * as NodeUrl from 'node:url';
 export type AddonContext = { readonly __brand: 'openssl-aead-context' };
 export type AddonCbcContext = { readonly __brand: 'openssl-cbc-context' };
 export type AddonHmacContext = { readonly __brand: 'openssl-hmac-context' };
+export type AddonX25519Key = { readonly __brand: 'openssl-x25519-key' };
 
 /** The functions the addon exports (see addon/openssl_aead.c). */
 export interface AddonBinding {
@@ -54,6 +55,10 @@ export interface AddonBinding {
     tail: Uint8Array,
     out: Uint8Array,
   ): number;
+  hmacOnce(hash: string, key: Uint8Array, data: Uint8Array, out: Uint8Array): number;
+  digest(hash: string, data: Uint8Array, out: Uint8Array): number;
+  x25519Create(priv: Uint8Array | undefined, pub: Uint8Array): AddonX25519Key;
+  x25519Derive(key: AddonX25519Key, peer: Uint8Array, out: Uint8Array): boolean;
 }
 
 export type AddonStatus =
@@ -90,6 +95,10 @@ const EXPORTS = [
   'cbcDecrypt',
   'hmacCreate',
   'hmacDigest',
+  'hmacOnce',
+  'digest',
+  'x25519Create',
+  'x25519Derive',
 ] as const;
 
 function unavailable(reason: string): { status: AddonStatus } {

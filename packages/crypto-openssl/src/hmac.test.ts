@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requireAddon } from './addon.test-util.js';
 import { OpensslError } from './errors.js';
-import { OpensslHmac, type OpensslHmacHash } from './hmac.js';
+import { OpensslHmac, type OpensslHmacHash, opensslDigest, opensslHmacOnce } from './hmac.js';
 
 const HASHES: readonly OpensslHmacHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 
@@ -71,5 +71,47 @@ describe('OpensslHmac', () => {
     expectOpensslError(() => h.digest(buf, 31, 0), 'EINVAL', /offset/);
     expectOpensslError(() => h.digest(buf, 10, 21), 'EINVAL', /length/);
     expectOpensslError(() => h.digest(buf, 0, 4, 'tail' as never), 'EINVAL', /tail/);
+  });
+});
+
+describe('opensslHmacOnce and opensslDigest', () => {
+  it('match node:crypto for any key and message, call after call with different keys', ({ skip }) => {
+    requireAddon(skip);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...HASHES),
+            fc.uint8Array({ maxLength: 200 }),
+            fc.uint8Array({ maxLength: 300 }),
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (calls) => {
+          for (const [hash, key, data] of calls) {
+            const mac = opensslHmacOnce(hash, key, data);
+            expect(Buffer.from(mac).toString('hex')).toBe(createHmac(hash, key).update(data).digest('hex'));
+            const digest = opensslDigest(hash, data);
+            expect(Buffer.from(digest).toString('hex')).toBe(createHash(hash).update(data).digest('hex'));
+          }
+        },
+      ),
+    );
+  });
+
+  it('refuses an unknown hash and arguments that are no Uint8Array with EINVAL', ({ skip }) => {
+    requireAddon(skip);
+    expectOpensslError(
+      () => opensslHmacOnce('md5' as never, new Uint8Array(1), new Uint8Array(1)),
+      'EINVAL',
+      /hash/,
+    );
+    expectOpensslError(
+      () => opensslHmacOnce('sha256', 'key' as never, new Uint8Array(1)),
+      'EINVAL',
+      /Uint8Array/,
+    );
+    expectOpensslError(() => opensslDigest('sha3' as never, new Uint8Array(1)), 'EINVAL', /hash/);
+    expectOpensslError(() => opensslDigest('sha1', null as never), 'EINVAL', /Uint8Array/);
   });
 });

@@ -2,7 +2,8 @@
  * @packageDocumentation
  * AES-GCM and ChaCha20-Poly1305 on OpenSSL's libcrypto through an optional Node-API addon: one cipher
  * context per key, in-place seal and open, and batches of packets per call; AES-CBC and HMAC the same
- * way, for the ESP suites without an AEAD. When the addon is not
+ * way, for the ESP suites without an AEAD; one-shot HMAC and hashes, and X25519, for IKE's key
+ * exchange and key derivation. When the addon is not
  * built or does not load, {@link opensslAddon} says why and `@mip6sec/crypto` falls back to node:crypto.
  *
  * @example
@@ -31,4 +32,5 @@ export {
 } from './aead.js';
 export { AES_BLOCK_LENGTH, OpensslCbc } from './cbc.js';
 export { OpensslError, type OpensslErrorCode } from './errors.js';
-export { OpensslHmac, type OpensslHmacHash } from './hmac.js';
+export { OpensslHmac, type OpensslHmacHash, opensslDigest, opensslHmacOnce } from './hmac.js';
+export { OpensslX25519, X25519_LENGTH } from './x25519.js';

@@ -280,6 +280,21 @@ export function describeProvider(p: TestedProvider): void {
         expect(big.length).toBe(70_000);
         expect(big.subarray(65_536).some((b) => b !== 0)).toBe(true);
       });
+      it('never hands out the same bytes twice, call after call, small and large', () => {
+        // The native provider serves small requests from a pool: cross its refills, mix sizes.
+        const seen = new Set<string>();
+        for (let i = 0; i < 600; i++) {
+          const r = p.randomBytes(i % 3 === 0 ? 32 : i % 3 === 1 ? 8 : 300);
+          expect(r.length).toBe(i % 3 === 0 ? 32 : i % 3 === 1 ? 8 : 300);
+          const h = toHex(r);
+          expect(seen.has(h)).toBe(false);
+          seen.add(h);
+        }
+        // What a caller does with its bytes does not reach the next caller's.
+        const a = p.randomBytes(16);
+        a.fill(0);
+        expect(p.randomBytes(16).some((b) => b !== 0)).toBe(true);
+      });
       it('refuses negative and fractional lengths with EINVAL', () => {
         for (const n of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
           expectCryptoError(() => p.randomBytes(n), 'EINVAL');

@@ -4,8 +4,9 @@
  * Buffers node returns (no copy), so `slice` on them copies as callers expect.
  *
  * AES-GCM and ChaCha20-Poly1305 go through the @mip6sec/crypto-openssl addon when it is built (one
- * OpenSSL context per key instead of a node:crypto cipher object per packet); `engine` says which is
- * in use and `engineNote` why. Without the addon everything runs on node:crypto.
+ * OpenSSL context per key instead of a node:crypto cipher object per packet), and so do HMAC, hashes
+ * and X25519 (no node object per call or per key); `engine` says which is in use and `engineNote`
+ * why. Without the addon everything runs on node:crypto.
  *
  * node:crypto is fetched with process.getBuiltinModule (Node >= 20.16) when first needed rather
  * than imported, so this package still loads where there is no node:crypto (a browser running the
@@ -45,8 +46,11 @@ import {
   OpensslCbcContext,
   OpensslHmacContext,
   opensslEngineStatus,
+  opensslHash,
+  opensslHmac,
   opensslOpen,
   opensslSeal,
+  opensslX25519KeyPair,
 } from './openssl-engine.js';
 import { aesXcbcMac } from './xcbc.js';
 
@@ -348,11 +352,38 @@ function modpKeyPair(privateKey?: Uint8Array): DhKeyPair {
   };
 }
 
-function keyPair(group: DhGroup, privateKey?: Uint8Array): DhKeyPair {
+function keyPair(engine: NativeAeadEngine, group: DhGroup, privateKey?: Uint8Array): DhKeyPair {
   const info = dhGroupInfo(group);
   if (info.kind === 'modp') return modpKeyPair(privateKey);
-  if (info.kind === 'x25519') return x25519KeyPair(privateKey);
+  if (info.kind === 'x25519')
+    return engine === 'openssl-addon' ? opensslX25519KeyPair(privateKey) : x25519KeyPair(privateKey);
   return ecpKeyPair(group as 19 | 20, privateKey);
+}
+
+/**
+ * Random bytes for small requests (nonces, SPIs, jitter) come out of a pool filled by one
+ * randomFillSync call: the call itself costs several times the bytes it gives at these sizes, and
+ * an IKE SA setup asks for a handful. Larger requests go to node:crypto directly. Every byte is
+ * handed out once, and the handed-out part of the pool is zeroed.
+ */
+const POOL_SIZE = 4096;
+const POOL_MAX_REQUEST = 256;
+
+class RandomPool {
+  private readonly pool = new Uint8Array(POOL_SIZE);
+  private at = POOL_SIZE;
+
+  take(length: number): Uint8Array {
+    if (length > POOL_MAX_REQUEST) return view(nc().randomBytes(length));
+    if (this.at + length > POOL_SIZE) {
+      nc().randomFillSync(this.pool);
+      this.at = 0;
+    }
+    const out = this.pool.slice(this.at, this.at + length);
+    this.pool.fill(0, this.at, this.at + length);
+    this.at += length;
+    return out;
+  }
 }
 
 export class NativeCryptoProvider
@@ -363,6 +394,7 @@ export class NativeCryptoProvider
   readonly engine: NativeAeadEngine;
   /** The library behind the addon engine, or why node:crypto is used. */
   readonly engineNote: string;
+  private readonly random = new RandomPool();
 
   /** Throws CryptoError('ENOSYS') where the runtime has no node:crypto, or the addon engine is demanded and missing. */
   constructor(options: NativeCryptoOptions = {}) {
@@ -410,14 +442,16 @@ export class NativeCryptoProvider
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new CryptoError('EINVAL', `random length must be a non-negative integer, got ${length}`);
     }
-    return view(nc().randomBytes(length));
+    return this.random.take(length);
   }
 
   hash(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslHash(checkHash(alg), data);
     return view(nc().createHash(checkHash(alg)).update(checkBytes('hash data', data)).digest());
   }
 
   hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+    if (this.engine === 'openssl-addon') return opensslHmac(checkHash(alg), key, data);
     const h = nc().createHmac(checkHash(alg), checkBytes('HMAC key', key));
     return view(h.update(checkBytes('HMAC data', data)).digest());
   }
@@ -470,10 +504,10 @@ export class NativeCryptoProvider
   }
 
   dh(group: DhGroup): DhKeyPair {
-    return keyPair(group);
+    return keyPair(this.engine, group);
   }
 
   dhFromPrivateKey(group: DhGroup, privateKey: Uint8Array): DhKeyPair {
-    return keyPair(group, checkBytes('DH private value', privateKey));
+    return keyPair(this.engine, group, checkBytes('DH private value', privateKey));
   }
 }

@@ -4,17 +4,20 @@
  * are cached per key array (checked against a copy of the bytes, so a key changed in place is never
  * used stale); in-place contexts for the datapath are made once per SA by the caller.
  */
-import type { HashAlgorithm } from '@mip6sec/core';
+import type { DhKeyPair, HashAlgorithm } from '@mip6sec/core';
 import {
   OpensslAead,
   type OpensslAeadAlgorithm,
   OpensslCbc,
   OpensslError,
   OpensslHmac,
+  OpensslX25519,
   opensslAddon,
+  opensslDigest,
+  opensslHmacOnce,
 } from '@mip6sec/crypto-openssl';
 import type { AeadAlgorithm, AeadContext } from './aead-context.js';
-import { AEAD_TAG_LENGTH, checkBytes, checkSealed, copyBytes } from './bytes.js';
+import { AEAD_TAG_LENGTH, checkBytes, checkSealed, copyBytes, isAllZero } from './bytes.js';
 import type { CbcContext, HmacContext } from './cbc-hmac-context.js';
 import { CryptoError } from './errors.js';
 
@@ -188,4 +191,56 @@ export function opensslOpen(
     throw new CryptoError('EBADMSG', `${what} ICV does not verify`);
   }
   return out.subarray(0, length);
+}
+
+/** HMAC(key, data) on the addon's one-shot context (no context of its own per key). */
+export function opensslHmac(hash: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+  checkBytes('HMAC key', key);
+  checkBytes('HMAC data', data);
+  try {
+    return opensslHmacOnce(hash, key, data);
+  } catch (e) {
+    throw toCryptoError(e);
+  }
+}
+
+/** The hash of `data` on the addon. */
+export function opensslHash(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
+  checkBytes('hash data', data);
+  try {
+    return opensslDigest(hash, data);
+  } catch (e) {
+    throw toCryptoError(e);
+  }
+}
+
+/**
+ * An X25519 key pair on the addon (RFC 8031 for IKEv2): the private key stays in libcrypto. An
+ * all-zero shared secret is refused, as RFC 7748 section 6.1 and RFC 8031 section 2 require.
+ */
+export function opensslX25519KeyPair(privateKey?: Uint8Array): DhKeyPair {
+  if (privateKey !== undefined) checkBytes('X25519 private value', privateKey, [32]);
+  let key: OpensslX25519;
+  try {
+    key = new OpensslX25519(privateKey);
+  } catch (e) {
+    throw toCryptoError(e);
+  }
+  return {
+    group: 31,
+    publicKey: key.publicKey,
+    computeSecret(peerPublic: Uint8Array): Uint8Array {
+      checkBytes('X25519 public value', peerPublic, [32]);
+      let secret: Uint8Array | undefined;
+      try {
+        secret = key.derive(peerPublic);
+      } catch (e) {
+        throw toCryptoError(e);
+      }
+      // libcrypto fails a derivation that gives all zeros; the check stays for any other library.
+      if (secret === undefined || isAllZero(secret))
+        throw new CryptoError('EINVAL', 'X25519 shared secret is all zero');
+      return secret;
+    },
+  };
 }

@@ -83,3 +83,17 @@ export function spi32Hex(spi: number): string {
 export function dataView(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/**
+ * The big-endian 16-bit value at `at` (a DataView made for one field costs more than the read;
+ * payload codecs read and write a few such fields per payload).
+ */
+export function u16At(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+/** Writes `v` as a big-endian 16-bit value at `at`. */
+export function setU16(b: Uint8Array, at: number, v: number): void {
+  b[at] = (v >>> 8) & 0xff;
+  b[at + 1] = v & 0xff;
+}

@@ -48,6 +48,8 @@ export interface AssignedHome {
   useAssigned?: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class IkeSa {
   readonly crypto: CryptoProvider;
   /** True on the original initiator (its messages carry the I flag). */
@@ -70,12 +72,13 @@ export class IkeSa {
   keys: IkeKeys | undefined;
   private out: SkCipher | undefined;
   private in: SkCipher | undefined;
-  ni: Uint8Array = new Uint8Array(0);
-  nr: Uint8Array = new Uint8Array(0);
+  // Empty until set: one shared empty array (nothing writes into these, they are replaced).
+  ni: Uint8Array = EMPTY;
+  nr: Uint8Array = EMPTY;
   dh: DhKeyPair | undefined;
   /** The IKE_SA_INIT request and response as sent (RealMessage1 / RealMessage2). */
-  initRequest: Uint8Array = new Uint8Array(0);
-  initResponse: Uint8Array = new Uint8Array(0);
+  initRequest: Uint8Array = EMPTY;
+  initResponse: Uint8Array = EMPTY;
   cookie: Uint8Array | undefined;
   localId: Identity | undefined;
   /** Told when the peer's identity is set or changes (the engine files SAs by it, see INITIAL_CONTACT). */

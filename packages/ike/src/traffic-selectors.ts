@@ -53,7 +53,22 @@ export function ipToBigint(ip: Ip): bigint {
   return v;
 }
 
+/** The reverse, by number and family, for the same reason. */
+const ips: Record<Family, Map<bigint, Ip>> = { 4: new Map(), 6: new Map() };
+
 export function bigintToIp(v: bigint, family: Family): Ip {
+  const cache = ips[family];
+  const hit = cache?.get(v);
+  if (hit !== undefined) return hit;
+  const ip = computeIp(v, family);
+  if (cache) {
+    if (cache.size >= BIGINTS_MAX) cache.delete(cache.keys().next().value as bigint);
+    cache.set(v, ip);
+  }
+  return ip;
+}
+
+function computeIp(v: bigint, family: Family): Ip {
   const n = family === 4 ? 4 : 16;
   const out = new Uint8Array(n);
   for (let i = n - 1; i >= 0; i--) {
@@ -108,16 +123,19 @@ function computeRange(s: Selector, side: 'src' | 'dst'): TsRange {
   return { family, proto, startPort: port === 0 ? 0 : port, endPort: port === 0 ? 0xffff : port, start, end };
 }
 
+/** HOST_MASKS[h] = 2^h - 1: the host part of a prefix with h host bits (made once; BigInt math allocates). */
+const HOST_MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, h) => (1n << BigInt(h)) - 1n);
+
 /** The largest prefix inside which the range's start lies and that the range covers, or the covering prefix. */
 export function rangeToPrefix(r: TsRange): Prefix {
   const total = bits(r.family);
   let len = total;
   // Shortest prefix of `start` that still lies inside [start, end]; if the range is not a CIDR block
-  // this is the block starting at `start`, a subset of the range.
+  // this is the block starting at `start`, a subset of the range. A prefix of length l has
+  // total - l host bits, which must be zero in `start` and all within the range.
   for (let l = 0; l <= total; l++) {
-    const host = BigInt(total - l);
-    const mask = ((1n << BigInt(total)) - 1n) ^ ((1n << host) - 1n);
-    if ((r.start & mask) === r.start && (r.start | ((1n << host) - 1n)) <= r.end) {
+    const host = HOST_MASKS[total - l]!;
+    if ((r.start & host) === 0n && (r.start | host) <= r.end) {
       len = l;
       break;
     }

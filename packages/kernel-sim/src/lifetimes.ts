@@ -13,7 +13,11 @@ export type ExpireKind = 'soft' | 'hard';
 export class Lifetimes {
   private readonly clock: Clock;
   private readonly onExpire: (sa: SaRecord, kind: ExpireKind) => void;
-  private readonly timers = new Map<SaRecord, TimerHandle[]>();
+  /**
+   * One timer per SA: its soft limit's until that fired, then its hard limit's. (A timer per limit
+   * from the start would be two per SA, and an SA's timers live as long as it does.)
+   */
+  private readonly timers = new Map<SaRecord, TimerHandle>();
 
   /** `onExpire` runs when a limit is reached; for 'hard' it must delete the SA. */
   constructor(clock: Clock, onExpire: (sa: SaRecord, kind: ExpireKind) => void) {
@@ -24,32 +28,58 @@ export class Lifetimes {
   /** Starts the time limits of an SA (counted from its creation, so a restart after UPDATE keeps them). */
   start(sa: SaRecord): void {
     this.stop(sa);
-    const handles: TimerHandle[] = [];
-    const at = (seconds: number | undefined, kind: ExpireKind) => {
-      if (!seconds) return;
-      // Whole milliseconds: timers of equal delay share one list in node's timer queue, where a
-      // fractional delay (the clock reads fractions) would make a list, and a heap entry, per SA.
-      const due = Math.ceil(sa.addedAt + seconds * 1000 - this.clock.now());
-      handles.push(this.clock.setTimeout(() => this.fire(sa, kind), due));
-    };
-    at(sa.soft?.addSeconds, 'soft');
-    at(sa.hard?.addSeconds, 'hard');
-    if (handles.length > 0) this.timers.set(sa, handles);
+    this.arm(sa);
+  }
+
+  /**
+   * Arms the SA's next time limit: the soft one while it has not fired and is not after the hard
+   * one, else the hard one.
+   */
+  private arm(sa: SaRecord): void {
+    const soft = sa.softFired ? 0 : (sa.soft?.addSeconds ?? 0);
+    const hard = sa.hard?.addSeconds ?? 0;
+    let kind: ExpireKind;
+    let seconds: number;
+    if (soft && (!hard || soft <= hard)) {
+      kind = 'soft';
+      seconds = soft;
+    } else if (hard) {
+      kind = 'hard';
+      seconds = hard;
+    } else return;
+    // Whole milliseconds: timers of equal delay share one list in node's timer queue, where a
+    // fractional delay (the clock reads fractions) would make a list, and a heap entry, per SA.
+    const due = Math.ceil(sa.addedAt + seconds * 1000 - this.clock.now());
+    this.timers.set(
+      sa,
+      this.clock.setTimeout(() => this.timeUp(sa, kind), due),
+    );
+  }
+
+  /** A time limit is reached; after the soft one, the hard one is armed. */
+  private timeUp(sa: SaRecord, kind: ExpireKind): void {
+    this.timers.delete(sa);
+    this.fire(sa, kind);
+    // A byte or packet limit may have fired the soft expire already; the hard limit still follows.
+    if (kind === 'soft' && sa.state !== 'dead' && !this.timers.has(sa)) this.arm(sa);
   }
 
   /** Same, for a larval SA that lives `seconds` unless completed (Linux xfrm_acq_expires). */
   startLarval(sa: SaRecord, seconds: number): void {
     this.stop(sa);
-    this.timers.set(sa, [this.clock.setTimeout(() => this.fire(sa, 'hard'), seconds * 1000)]);
+    this.timers.set(
+      sa,
+      this.clock.setTimeout(() => this.fire(sa, 'hard'), seconds * 1000),
+    );
   }
 
   stop(sa: SaRecord): void {
-    for (const h of this.timers.get(sa) ?? []) h.cancel();
+    this.timers.get(sa)?.cancel();
     this.timers.delete(sa);
   }
 
   stopAll(): void {
-    for (const hs of this.timers.values()) for (const h of hs) h.cancel();
+    for (const h of this.timers.values()) h.cancel();
     this.timers.clear();
   }
 

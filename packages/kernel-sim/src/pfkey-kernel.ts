@@ -171,14 +171,18 @@ export class PfkeyKernel implements PfkeyEndpoint {
       },
       KERNEL,
     );
+    // Each recipient gets a copy of its own, except the last one, which gets the encoded bytes
+    // themselves (nothing else holds them): the usual broadcast reaches one socket, and then no
+    // copy is made at all. Deliveries keep af_key.c's order.
+    const recipient = (s: PfkeySocket): boolean =>
+      s !== one && cls !== 'one' && (cls !== 'registered' || s.registered !== 0);
+    let last = one;
+    if (!last) for (const s of this.sockets.values()) if (recipient(s)) last = s;
     let reached = false;
     for (const s of this.sockets.values()) {
       // A promiscuous socket gets a copy of everything, and a second one if it is also a recipient.
       if (s.promisc) s.deliver(bytes.slice());
-      if (s === one) continue;
-      if (cls === 'one') continue;
-      if (cls === 'registered' && s.registered === 0) continue;
-      if (s.deliver(bytes.slice())) reached = true;
+      if (recipient(s) && s.deliver(s === last ? bytes : bytes.slice())) reached = true;
     }
     if (one?.deliver(bytes)) reached = true;
     return reached;

@@ -52,24 +52,30 @@ import {
 } from './pfkey-convert.js';
 import { type ParsedSa, type SaView, saExtensions, saFromMessage } from './pfkey-sa.js';
 import type { PfkeySocket } from './pfkey-socket.js';
-import {
-  DEFAULT_SPI_MAX,
-  DEFAULT_SPI_MIN,
-  newSaRecord,
-  type SaRecord,
-  toSecurityAssociation,
-} from './sad.js';
+import { DEFAULT_SPI_MAX, DEFAULT_SPI_MIN, newSaRecord, type SaRecord } from './sad.js';
 import type { PolicyRecord } from './spd.js';
 
+/**
+ * What an SA message says about a record. The record holds every SaData field under its own name,
+ * so it is the data itself: copying it into a SecurityAssociation first (as callers outside the
+ * kernel get it) cost more than writing the message.
+ */
 export function saView(r: SaRecord): SaView {
-  const sa = toSecurityAssociation(r);
   return {
     id: { src: r.src, dst: r.dst, spi: r.spi, proto: r.proto },
-    data: sa,
+    data: r,
     state: r.state,
     flags: r.flags,
     acqSeq: r.acqSeq,
-    current: sa.current,
+    current:
+      r.usedAt === undefined
+        ? { packets: r.packets, bytes: r.bytes, addTime: Math.floor(r.addedAt / 1000) }
+        : {
+            packets: r.packets,
+            bytes: r.bytes,
+            addTime: Math.floor(r.addedAt / 1000),
+            useTime: Math.floor(r.usedAt / 1000),
+          },
   };
 }
 

@@ -116,7 +116,9 @@ export class Sad {
   // inbound one by SPI (a number; records sharing one are told apart by destination and protocol), the
   // outbound one by source, then destination (texts whose hashes V8 keeps).
   private readonly bySpi = new Map<number, SaRecord | SaRecord[]>();
-  private readonly byEndpoints = new Map<string, Map<string, SaRecord[]>>();
+  // Sets, not arrays: between two hosts (a home agent and a busy peer) there may be thousands of SAs,
+  // and a delete would otherwise look for its record among all of them.
+  private readonly byEndpoints = new Map<string, Map<string, Set<SaRecord>>>();
   // Larval SAs by the GETSPI sequence that made them: a key manager's second GETSPI of one
   // exchange must find its first without scanning every SA between the same two addresses.
   private readonly larvalBySeq = new Map<string, SaRecord>();
@@ -281,8 +283,8 @@ export class Sad {
       this.byEndpoints.set(r.src, byDst);
     }
     const list = byDst.get(r.dst);
-    if (list) list.push(r);
-    else byDst.set(r.dst, [r]);
+    if (list) list.add(r);
+    else byDst.set(r.dst, new Set([r]));
   }
 
   private unlink(r: SaRecord): void {
@@ -296,9 +298,8 @@ export class Sad {
     const byDst = this.byEndpoints.get(r.src);
     const list = byDst?.get(r.dst);
     if (!byDst || !list) return;
-    const at = list.indexOf(r);
-    if (at >= 0) list.splice(at, 1);
-    if (list.length === 0) byDst.delete(r.dst);
+    list.delete(r);
+    if (list.size === 0) byDst.delete(r.dst);
     if (byDst.size === 0) this.byEndpoints.delete(r.src);
   }
 }

@@ -141,6 +141,23 @@ describe('SimKernel: KernelBackend through PF_KEY', () => {
     expect(await backend.dumpSas()).toEqual([]);
   });
 
+  it('kernel.sa events say what changed, with the SA as plain data', async () => {
+    const { backend, events } = setup();
+    const spi = await backend.getSpi({ src: HA, dst: COA1, proto: 'esp', reqid: 7 });
+    const id = { src: HA, dst: COA1, spi, proto: 'esp' as const };
+    await backend.addSa(id, gcm('tunnel', 7));
+    await backend.delSa(id);
+    await tick();
+    const sa = events.filter((e) => e.type === 'kernel.sa');
+    expect(sa.map((e) => e.op)).toEqual(['update', 'delete']);
+    const first = sa[0]!;
+    expect(Object.keys(first)).toEqual(['type', 'op', 'sa']);
+    expect(first.sa).toMatchObject({ ...id, state: 'mature', mode: 'tunnel', reqid: 7, replayWindow: 64 });
+    expect(first.sa).toBe(first.sa);
+    expect(JSON.parse(JSON.stringify(sa[1]))).toMatchObject({ op: 'delete', sa: { spi, dst: COA1 } });
+    expect(structuredClone({ ...sa[1]! }).sa).toMatchObject({ spi, state: 'dead' });
+  });
+
   it('wide replay windows and ESN travel through PF_KEY', async () => {
     const { backend } = setup();
     const id = { src: COA1, dst: HA, spi: 0x500, proto: 'esp' as const };

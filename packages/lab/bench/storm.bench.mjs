@@ -2,7 +2,7 @@
 // strategy. Needs the built package (`npx tsc -b packages/lab/tsconfig.lib.json`, or `npx nx build
 // @mip6sec/lab`). Usage:
 //   node bench/storm.bench.mjs [--sizes 1,100,10000] [--strategies migrate,msrd,renegotiate]
-//                              [--rounds 2] [--budget-s 900] [--seed 1]
+//                              [--rounds 1] [--budget-s 1800] [--seed 1]
 // Every MN moves once per round at a seeded random time; payload runs in probe mode (only around
 // each handover), so the work grows with handovers, not with MNs x time. A run that exceeds its
 // wall-clock budget stops and says how far it got (phase, registrations, handovers).
@@ -45,8 +45,8 @@ function arg(name, fallback) {
 
 const sizes = arg('sizes', '1,100,10000').split(',').map(Number);
 const strategies = arg('strategies', STRATEGIES.join(',')).split(',');
-const rounds = Number(arg('rounds', '2'));
-const budgetMs = Number(arg('budget-s', '900')) * 1000;
+const rounds = Number(arg('rounds', '1'));
+const budgetMs = Number(arg('budget-s', '1800')) * 1000;
 const seed = Number(arg('seed', '1'));
 
 const s1 = (ms) => (ms / 1000).toFixed(1).padStart(7);

@@ -34,11 +34,15 @@ export function integKeyBytes(s: Suite): number {
   return s.integ ? INTEG_TRANSFORMS[s.integ].keyLength : 0;
 }
 
-/** Cuts consecutive keys off the front of a keymat. */
+/**
+ * Cuts consecutive keys off the front of a keymat. The keys are views of the keymat, which is
+ * made for them alone: an SA keeps its keys for life, and one buffer instead of one per key is
+ * less for the garbage collector to move about.
+ */
 function slicer(km: Uint8Array): (n: number) => Uint8Array {
   let at = 0;
   return (n) => {
-    const key = km.slice(at, at + n);
+    const key = km.subarray(at, at + n);
     at += n;
     return key;
   };

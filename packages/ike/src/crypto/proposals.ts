@@ -179,7 +179,9 @@ export function allDh(specs: readonly ProposalSpec[]): Set<number> {
 }
 
 function keyBits(t: Transform): number | undefined {
-  for (const a of t.attributes ?? []) if (a.type === ATTR_KEY_LENGTH && 'value' in a) return a.value;
+  const attributes = t.attributes;
+  if (attributes === undefined) return undefined;
+  for (const a of attributes) if (a.type === ATTR_KEY_LENGTH && 'value' in a) return a.value;
   return undefined;
 }
 
@@ -196,8 +198,22 @@ const TYPES: Record<number, readonly number[]> = {
 const OPTIONAL_TYPES = new Set<number>([TRANSFORM_TYPE.INTEG, TRANSFORM_TYPE.DH, TRANSFORM_TYPE.ESN]);
 
 function ofType(p: { transforms: readonly Transform[] }, type: number): Transform[] {
-  const list = p.transforms.filter((t) => t.type === type);
-  return list.length === 0 && OPTIONAL_TYPES.has(type) ? [{ type, id: 0 }] : list;
+  const list: Transform[] = [];
+  for (const t of p.transforms) if (t.type === type) list.push(t);
+  if (list.length === 0 && OPTIONAL_TYPES.has(type)) list.push({ type, id: 0 });
+  return list;
+}
+
+/** Whether `list` holds a transform equal to `t` (a loop: selection runs for every IKE_SA_INIT). */
+function includesTransform(list: readonly Transform[], t: Transform): boolean {
+  for (const x of list) if (sameTransform(x, t)) return true;
+  return false;
+}
+
+/** The first of `ours` that `theirs` also holds. */
+function firstShared(ours: readonly Transform[], theirs: readonly Transform[]): Transform | undefined {
+  for (const t of ours) if (includesTransform(theirs, t)) return t;
+  return undefined;
 }
 
 /**
@@ -225,10 +241,9 @@ export function selectProposal(
         let pick: Transform | undefined;
         if (type === TRANSFORM_TYPE.DH && opts.preferDh !== undefined) {
           const want = { type, id: opts.preferDh };
-          if (ours.some((t) => sameTransform(t, want)) && theirs.some((t) => sameTransform(t, want)))
-            pick = want;
+          if (includesTransform(ours, want) && includesTransform(theirs, want)) pick = want;
         }
-        pick ??= ours.find((t) => theirs.some((o) => sameTransform(o, t)));
+        pick ??= firstShared(ours, theirs);
         if (!pick) {
           ok = false;
           break;

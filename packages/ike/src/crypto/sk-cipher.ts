@@ -5,8 +5,16 @@
  * the SK generic header (SKF: up to and including its fragment numbers).
  */
 import type { CryptoProvider } from '@mip6sec/core';
-import { ENC_TRANSFORMS, INTEG_TRANSFORMS, integ, integVerify, splitEncKey } from '@mip6sec/crypto';
-import { concat, dataView } from '../bytes.js';
+import {
+  type AeadContext,
+  aeadContext,
+  ENC_TRANSFORMS,
+  INTEG_TRANSFORMS,
+  integ,
+  integVerify,
+  splitEncKey,
+} from '@mip6sec/crypto';
+import { concat, dataView, setU16 } from '../bytes.js';
 import { GENERIC_PAYLOAD_HEADER_LENGTH, IKE_HEADER_LENGTH, PAYLOAD } from '../constants.js';
 import { IkeError } from '../errors.js';
 import { encodeHeader, headerOf, type IkeMessage } from '../message.js';
@@ -36,6 +44,13 @@ export class SkCipher {
   private readonly icvLength: number;
   /** AEAD IVs are a counter: unique per key is all RFC 5282 section 3 asks. */
   private counter = 0n;
+  /**
+   * The AEAD key as a context of its own, made at first use and kept for the SA's life: a context
+   * keyed per message cost more than sealing the message. One SkCipher serves one direction.
+   */
+  private context: AeadContext | undefined;
+  /** salt | IV, the salt set once (RFC 5282 section 4, RFC 7634 section 2); each message writes its IV. */
+  private nonce: Uint8Array | undefined;
 
   constructor(crypto: CryptoProvider, suite: Suite, keys: SkKeys) {
     this.crypto = crypto;
@@ -101,40 +116,81 @@ export class SkCipher {
     opts: { iv?: Uint8Array; padding?: Uint8Array },
   ): Uint8Array {
     const iv = opts.iv ?? this.nextIv();
-    let plain: Uint8Array;
-    if (this.aead) {
-      // No alignment is needed; the Pad Length octet is still there (RFC 5282 section 3).
-      const pad = opts.padding ?? new Uint8Array(0);
-      plain = concat(body, pad, Uint8Array.of(pad.length));
-    } else {
-      const pad = opts.padding ?? new Uint8Array((16 - ((body.length + 1) % 16)) % 16);
-      plain = concat(body, pad, Uint8Array.of(pad.length));
-    }
-    const sealedLength = this.aead ? plain.length + this.icvLength : plain.length;
+    if (this.aead) return this.protectAead(m, type, first, extra, body, iv, opts.padding);
+    const pad = opts.padding ?? new Uint8Array((16 - ((body.length + 1) % 16)) % 16);
+    const plain = concat(body, pad, Uint8Array.of(pad.length));
     const payloadLength =
-      GENERIC_PAYLOAD_HEADER_LENGTH +
-      extra.length +
-      iv.length +
-      sealedLength +
-      (this.aead ? 0 : this.icvLength);
-    const total = IKE_HEADER_LENGTH + payloadLength;
+      GENERIC_PAYLOAD_HEADER_LENGTH + extra.length + iv.length + plain.length + this.icvLength;
     const head = new Uint8Array(IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH + extra.length);
-    head.set(encodeHeader(headerOf(m, type, total)), 0);
-    head[IKE_HEADER_LENGTH] = first;
-    dataView(head).setUint16(IKE_HEADER_LENGTH + 2, payloadLength);
-    head.set(extra, IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH);
-    if (this.aead) {
-      const { key, salt } = splitEncKey(this.suite.encr, this.keys.enc);
-      const nonce = concat(salt, iv);
-      const sealed =
-        this.suite.encr === 'aes-gcm-16'
-          ? this.crypto.aesGcmSeal(key, nonce, head, plain)
-          : this.crypto.chacha20Poly1305Seal(key, nonce, head, plain);
-      return concat(head, iv, sealed);
-    }
+    this.writeHead(head, m, type, first, extra, payloadLength);
     const ct = this.crypto.aesCbcEncrypt(this.keys.enc, iv, plain);
     const signed = concat(head, iv, ct);
     return concat(signed, integ(this.crypto, this.suite.integ!, this.keys.integ, signed));
+  }
+
+  /** The IKE header and the SK/SKF payload header (with `extra`) at the start of `out`. */
+  private writeHead(
+    out: Uint8Array,
+    m: Omit<IkeMessage, 'payloads'>,
+    type: number,
+    first: number,
+    extra: Uint8Array,
+    payloadLength: number,
+  ): void {
+    out.set(encodeHeader(headerOf(m, type, IKE_HEADER_LENGTH + payloadLength)), 0);
+    out[IKE_HEADER_LENGTH] = first;
+    setU16(out, IKE_HEADER_LENGTH + 2, payloadLength);
+    out.set(extra, IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH);
+  }
+
+  /**
+   * The AEAD message, built in one array: headers, IV, content, padding, Pad Length, and room for
+   * the tag, sealed in place with the headers as AAD. No alignment is needed; the Pad Length octet
+   * is still there (RFC 5282 section 3).
+   */
+  private protectAead(
+    m: Omit<IkeMessage, 'payloads'>,
+    type: number,
+    first: number,
+    extra: Uint8Array,
+    body: Uint8Array,
+    iv: Uint8Array,
+    padding: Uint8Array | undefined,
+  ): Uint8Array {
+    const padLength = padding?.length ?? 0;
+    const plainLength = body.length + padLength + 1;
+    const headLength = IKE_HEADER_LENGTH + GENERIC_PAYLOAD_HEADER_LENGTH + extra.length;
+    const payloadLength =
+      GENERIC_PAYLOAD_HEADER_LENGTH + extra.length + iv.length + plainLength + this.icvLength;
+    const out = new Uint8Array(IKE_HEADER_LENGTH + payloadLength);
+    this.writeHead(out, m, type, first, extra, payloadLength);
+    const plainStart = headLength + iv.length;
+    out.set(iv, headLength);
+    out.set(body, plainStart);
+    if (padding) out.set(padding, plainStart + body.length);
+    out[plainStart + plainLength - 1] = padLength;
+    this.aeadKey().seal(this.nonceFor(iv), out.subarray(0, headLength), out, plainStart, plainLength);
+    return out;
+  }
+
+  private aeadKey(): AeadContext {
+    if (!this.context) {
+      const { key, salt } = splitEncKey(this.suite.encr, this.keys.enc);
+      this.context = aeadContext(
+        this.crypto,
+        this.suite.encr === 'aes-gcm-16' ? 'aes-gcm' : 'chacha20-poly1305',
+        key,
+      );
+      this.nonce = new Uint8Array(salt.length + this.ivLength);
+      this.nonce.set(salt);
+    }
+    return this.context;
+  }
+
+  private nonceFor(iv: Uint8Array): Uint8Array {
+    const nonce = this.nonce!;
+    nonce.set(iv, nonce.length - this.ivLength);
+    return nonce;
   }
 
   /**
@@ -175,18 +231,20 @@ export class SkCipher {
     let plain: Uint8Array;
     if (this.aead) {
       if (data.length < this.ivLength + this.icvLength + 1) throw bad('too short');
-      const { key, salt } = splitEncKey(this.suite.encr, this.keys.enc);
-      const iv = data.subarray(0, this.ivLength);
+      const context = this.aeadKey();
+      const nonce = this.nonceFor(data.subarray(0, this.ivLength));
       const aad = bytes.subarray(0, ivStart);
-      const nonce = concat(salt, iv);
+      // Opened in a copy: the received bytes stay as they came (retransmissions are compared with them).
+      const sealed = data.slice(this.ivLength);
+      const length = sealed.length - this.icvLength;
+      let ok: boolean;
       try {
-        plain =
-          this.suite.encr === 'aes-gcm-16'
-            ? this.crypto.aesGcmOpen(key, nonce, aad, data.subarray(this.ivLength))
-            : this.crypto.chacha20Poly1305Open(key, nonce, aad, data.subarray(this.ivLength));
+        ok = context.open(nonce, aad, sealed, 0, length);
       } catch (e) {
         throw new IkeError('EBADMSG', 'Encrypted payload dropped: tag does not verify', { cause: e });
       }
+      if (!ok) throw bad('tag does not verify');
+      plain = sealed.subarray(0, length);
     } else {
       const ctLength = data.length - this.ivLength - this.icvLength;
       if (ctLength < 16 || ctLength % 16 !== 0) throw bad(`ciphertext of ${ctLength} bytes`);

@@ -6,7 +6,7 @@
  */
 import type { Datagram, Endpoint } from '@mip6sec/core';
 import { SUPPORTED_HASHES } from '../auth/signature.js';
-import { bytesToU64, dataView, equalBytes } from '../bytes.js';
+import { bytesToU64, equalBytes, setU16, u16At } from '../bytes.js';
 import type { ResolvedPeer } from '../config.js';
 import { EXCHANGE, NOTIFY, notifyName } from '../constants.js';
 import { deriveIkeKeys, skeyseed } from '../crypto/keymat.js';
@@ -35,7 +35,7 @@ const MAX_COOKIE_RETRIES = 3;
 /** N(SIGNATURE_HASH_ALGORITHMS) with every hash we verify (RFC 7427 section 4). */
 function signatureHashes(): Payload {
   const data = new Uint8Array(SUPPORTED_HASHES.length * 2);
-  for (const [i, h] of SUPPORTED_HASHES.entries()) dataView(data).setUint16(i * 2, h);
+  for (const [i, h] of SUPPORTED_HASHES.entries()) setU16(data, i * 2, h);
   return notify('SIGNATURE_HASH_ALGORITHMS', data);
 }
 
@@ -44,7 +44,7 @@ export function readSignatureHashes(payloads: readonly Payload[]): number[] | un
   const n = findNotify(payloads, 'SIGNATURE_HASH_ALGORITHMS');
   if (!n || n.data.length % 2 !== 0) return undefined;
   const out: number[] = [];
-  for (let i = 0; i < n.data.length; i += 2) out.push(dataView(n.data).getUint16(i));
+  for (let i = 0; i < n.data.length; i += 2) out.push(u16At(n.data, i));
   return out;
 }
 const MAX_KE_RETRIES = 2;

@@ -1,5 +1,5 @@
 /** Notify payload (RFC 7296 section 3.10): Protocol ID, SPI Size, Notify Message Type, SPI, data. */
-import { dataView } from '../bytes.js';
+import { setU16, u16At } from '../bytes.js';
 import { syntaxError } from '../errors.js';
 import type { NotifyPayload } from './types.js';
 
@@ -11,7 +11,7 @@ export function decodeNotify(body: Uint8Array, base: number): NotifyPayload {
     kind: 'N',
     protocol: body[0]!,
     spi: body.slice(4, 4 + spiSize),
-    notify: dataView(body).getUint16(2),
+    notify: u16At(body, 2),
     data: body.slice(4 + spiSize),
   };
 }
@@ -20,7 +20,7 @@ export function encodeNotify(p: NotifyPayload): Uint8Array {
   const out = new Uint8Array(4 + p.spi.length + p.data.length);
   out[0] = p.protocol;
   out[1] = p.spi.length;
-  dataView(out).setUint16(2, p.notify);
+  setU16(out, 2, p.notify);
   out.set(p.spi, 4);
   out.set(p.data, 4 + p.spi.length);
   return out;
