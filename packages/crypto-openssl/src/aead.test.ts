@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { opensslAddon } from './addon.js';
-import { requireAddon } from './addon.test-util.js';
+import { expectOpensslError, requireAddon } from './addon.test-util.js';
 import {
   AEAD_TAG_LENGTH,
   BATCH_ROW_FIELDS,
@@ -10,7 +10,6 @@ import {
   OpensslAead,
   type OpensslAeadAlgorithm,
 } from './aead.js';
-import { OpensslError } from './errors.js';
 
 const ALGS: readonly OpensslAeadAlgorithm[] = ['aes-gcm', 'chacha20-poly1305'];
 
@@ -40,18 +39,6 @@ function nodeOpen(
   d.setAAD(aad);
   d.setAuthTag(ct.subarray(ct.length - 16));
   return Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]);
-}
-
-function expectOpensslError(fn: () => unknown, code: string, message?: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(OpensslError);
-  expect((thrown as OpensslError).code).toBe(code);
-  if (message) expect((thrown as OpensslError).message).toMatch(message);
 }
 
 const keyOf = (alg: OpensslAeadAlgorithm) =>

@@ -1,21 +1,8 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requireAddon } from './addon.test-util.js';
+import { expectOpensslError, requireAddon } from './addon.test-util.js';
 import { OpensslCbc } from './cbc.js';
-import { OpensslError } from './errors.js';
-
-function expectOpensslError(fn: () => unknown, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(OpensslError);
-  expect((thrown as OpensslError).code).toBe(code);
-  expect((thrown as OpensslError).message).toMatch(message);
-}
 
 const nodeCbc = (encrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array) => {
   const c = (encrypt ? createCipheriv : createDecipheriv)(`aes-${key.length * 8}-cbc`, key, iv);

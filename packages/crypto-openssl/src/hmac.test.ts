@@ -1,23 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requireAddon } from './addon.test-util.js';
-import { OpensslError } from './errors.js';
+import { expectOpensslError, requireAddon } from './addon.test-util.js';
 import { OpensslHmac, type OpensslHmacHash, opensslDigest, opensslHmacOnce } from './hmac.js';
 
 const HASHES: readonly OpensslHmacHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
-
-function expectOpensslError(fn: () => unknown, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(OpensslError);
-  expect((thrown as OpensslError).code).toBe(code);
-  expect((thrown as OpensslError).message).toMatch(message);
-}
 
 describe('OpensslHmac', () => {
   it('matches node:crypto for any key, message and tail, message after message on one context', ({

@@ -1,8 +1,7 @@
 import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requireAddon } from './addon.test-util.js';
-import { OpensslError } from './errors.js';
+import { expectOpensslError, requireAddon } from './addon.test-util.js';
 import { OpensslX25519, X25519_LENGTH } from './x25519.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -28,18 +27,6 @@ function nodeX25519(priv: Uint8Array, peer: Uint8Array): string {
     format: 'jwk',
   });
   return diffieHellman({ privateKey, publicKey }).toString('hex');
-}
-
-function expectOpensslError(fn: () => unknown, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(OpensslError);
-  expect((thrown as OpensslError).code).toBe(code);
-  expect((thrown as OpensslError).message).toMatch(message);
 }
 
 describe('OpensslX25519', () => {
