@@ -12,7 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Available, requireAvailable, runC } from './compile-c.test-util.js';
+import { type Available, requireAvailable, runC } from '../../../test-support/compile-c.js';
 import { runReplay } from './replay.js';
 
 const HOA = '2001:db8:aaaa::100';
@@ -23,7 +23,7 @@ const MPI = String(0x1122334455667788n);
 
 let messages: Available<Map<string, string>>;
 beforeAll(() => {
-  const run = runC('replay-messages.c');
+  const run = runC(new URL('../test-c/replay-messages.c', import.meta.url));
   messages = run.ok
     ? {
         ok: true,

@@ -4,7 +4,7 @@
  * set, and re-encoded byte for byte.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CRun, requireC, runC } from './compile-c.test-util.js';
+import { type Available, requireAvailable, runC } from '../../../test-support/compile-c.js';
 import * as K from './constants.js';
 import { decode } from './decode.js';
 import { encode } from './encode.js';
@@ -20,13 +20,13 @@ import {
 } from './model.js';
 import type { Origin } from './validate.js';
 
-let run: CRun;
+let run: Available<string>;
 let messages: Map<string, Uint8Array>;
 beforeAll(() => {
-  run = runC('messages.c');
+  run = runC(new URL('../test-c/messages.c', import.meta.url));
   messages = new Map();
   if (run.ok) {
-    for (const line of run.stdout.trim().split('\n')) {
+    for (const line of run.value.trim().split('\n')) {
       const [name, hex] = line.split('\t') as [string, string];
       messages.set(name, fromHex(hex) as Uint8Array);
     }
@@ -38,7 +38,7 @@ function load(
   skip: (note: string) => never,
   origin: Origin = 'any',
 ): { bytes: Uint8Array; msg: PfkeyMessage } {
-  requireC(run, skip);
+  requireAvailable(run, skip);
   const bytes = messages.get(name);
   if (!bytes) throw new Error(`messages.c printed no ${name}`);
   const msg = decode(bytes, { origin });

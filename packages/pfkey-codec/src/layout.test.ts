@@ -5,14 +5,14 @@
  * struct and field of the tables must have been checked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CRun, requireC, runC } from './compile-c.test-util.js';
+import { type Available, requireAvailable, runC } from '../../../test-support/compile-c.js';
 import * as K from './constants.js';
 import { ERRNO } from './errno.js';
 import { LAYOUT } from './layout.js';
 
-let run: CRun;
+let run: Available<string>;
 beforeAll(() => {
-  run = runC('layout.c');
+  run = runC(new URL('../test-c/layout.c', import.meta.url));
 });
 
 interface Parsed {
@@ -47,7 +47,7 @@ const NOT_IN_HEADERS = new Set([
 
 describe('layout and constants vs <linux/pfkeyv2.h> and <linux/ipsec.h> (gcc, x86_64)', () => {
   it('every struct size and field offset/size matches', (ctx) => {
-    const p = parse(requireC(run, ctx.skip));
+    const p = parse(requireAvailable(run, ctx.skip));
     for (const [name, layout] of Object.entries(LAYOUT)) {
       expect(p.sizes.get(name), `sizeof(struct ${name})`).toBe(layout.size);
       for (const [field, f] of Object.entries(
@@ -78,7 +78,7 @@ describe('layout and constants vs <linux/pfkeyv2.h> and <linux/ipsec.h> (gcc, x8
   });
 
   it('every header constant has the header value', (ctx) => {
-    const p = parse(requireC(run, ctx.skip));
+    const p = parse(requireAvailable(run, ctx.skip));
     const ours = K as unknown as Record<string, number>;
     for (const [name, value] of p.consts) {
       if (name === 'SADB_EXT_MAX') expect(K.SADB_EXT_MAX_LINUX, 'SADB_EXT_MAX (Linux)').toBe(value);

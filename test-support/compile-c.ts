@@ -1,23 +1,27 @@
 /**
- * Compiles one of the C programs in ../test-c with gcc against the Linux UAPI headers into a temporary
- * directory and runs it. When gcc or the headers are missing, `runC` says why instead of throwing;
- * `requireAvailable` then fails the test under CI (CI=true) and skips it with that reason elsewhere. (The
- * same convention as @mip6sec/pfkey-codec's C checks; test utilities are not part of a package's API.)
+ * Test support shared by the packages whose tests build C programs against the Linux UAPI headers
+ * (pfkey-codec's layout and message checks, kernel-sim's replay script). It lives outside every
+ * package because it is no package's API: tests import it by relative path, as they do
+ * vitest.shared.ts. `runC` compiles one program with gcc into a temporary directory and runs it;
+ * when gcc or the headers are missing it says why instead of throwing, and `requireAvailable` then
+ * fails the test under CI (CI=true) and skips it with that reason elsewhere.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Available<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-export function runC(name: string): Available<string> {
-  const source = fileURLToPath(new URL(`../test-c/${name}`, import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'kernel-sim-c-'));
+/** Compiles the C program at `source` (strict warnings) and runs it: its standard output, or why not. */
+export function runC(source: URL): Available<string> {
+  const path = fileURLToPath(source);
+  const name = basename(path);
+  const dir = mkdtempSync(join(tmpdir(), 'mip6sec-c-'));
   try {
     const exe = join(dir, 'prog');
-    const cc = spawnSync('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', exe, source], {
+    const cc = spawnSync('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', exe, path], {
       encoding: 'utf8',
     });
     if (cc.error)
