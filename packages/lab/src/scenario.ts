@@ -395,7 +395,8 @@ async function runInner(
       const coa = world.coaFor(mn.index, link);
       sim.network.dropNext((b) => isBindingAck(b, ha.address, coa));
     }
-    traffic.mark(mn);
+    // The probe lasts as long as the step may wait for this MN (the bootstrap waits longer).
+    traffic.mark(mn, bootstrap ? bootTimeout : timeout);
     handovers++;
     progress.handovers = handovers;
     world.attach(mn, link);

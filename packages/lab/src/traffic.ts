@@ -158,15 +158,19 @@ export class TrafficGenerator {
     this.timer?.cancel();
   }
 
-  /** Starts timing a handover of this MN: the next protected arrival ends its interruption. */
-  mark(mn: MnHandle): void {
+  /**
+   * Starts timing a handover of this MN: the next protected arrival ends its interruption. In probe
+   * mode the flow runs until it has come back, for at most `maxMs` (default: the generator's
+   * `probeMaxMs`); a step that waits longer than that must say so, or its payload stops first.
+   */
+  mark(mn: MnHandle, maxMs = this.probeMaxMs): void {
     const flow = this.byHoa.get(mn.hoa)!;
     const f = flow.stats;
     f.mark = this.sim.now();
     f.firstAfterMark = undefined;
     f.receivedAfterMark = 0;
     if (this.mode === 'probe') {
-      flow.probeEnds = f.mark + this.probeMaxMs;
+      flow.probeEnds = f.mark + maxMs;
       flow.ticks = 0;
       this.active.add(flow);
     }
