@@ -8,7 +8,8 @@
  *   and `default` conditions, each pointing into dist;
  * - README.md with a fenced code example;
  * - src imports: sibling packages only by name or by a subpath their exports map declares (no deep
- *   paths), no relative import leaving the package, and every package a published (non-test) file
+ *   paths), no relative import leaving the package (tests may import the repository's test-support/),
+ *   and every package a published (non-test) file
  *   imports declared in dependencies or peerDependencies;
  * - `npm pack --dry-run --json`: the tarball holds every file the exports map and `bin` name, the .d.ts
  *   files, the README, and no test files, sources or tsbuildinfo;
@@ -145,7 +146,9 @@ function checkImports({ dir, pkg }, byName, problems) {
     for (const spec of importsOf(readFileSync(file, 'utf8'))) {
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
-        if (target !== dir && !target.startsWith(dir + sep)) {
+        // Tests may use the repository's shared test support (never published, no package's API).
+        const testSupport = isTestFile(file) && target.startsWith(join(ROOT, 'test-support') + sep);
+        if (!testSupport && target !== dir && !target.startsWith(dir + sep)) {
           problems.push(`${where}: relative import ${spec} leaves the package`);
         }
         continue;
