@@ -157,20 +157,8 @@ export class PfkeyKernel implements PfkeyEndpoint {
 
   /** Encodes a kernel message and delivers it per af_key.c's broadcast class. */
   broadcast(msg: PfkeyMessageInit, cls: BroadcastClass, one?: PfkeySocket): boolean {
-    // One object shape for every message the codec writes, whichever handler built it, so the
-    // codec's reads stay monomorphic.
-    const bytes = encode(
-      {
-        type: msg.type,
-        errno: msg.errno ?? 0,
-        satype: msg.satype ?? 0,
-        reserved: msg.reserved ?? 0,
-        seq: msg.seq ?? 0,
-        pid: msg.pid ?? 0,
-        extensions: msg.extensions ?? [],
-      },
-      KERNEL,
-    );
+    // The codec gives every message one object shape (with its defaults) before it reads it.
+    const bytes = encode(msg, KERNEL);
     // Each recipient gets a copy of its own, except the last one, which gets the encoded bytes
     // themselves (nothing else holds them): the usual broadcast reaches one socket, and then no
     // copy is made at all. Deliveries keep af_key.c's order.
